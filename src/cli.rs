@@ -1,0 +1,16 @@
+//! The command line: `zarrbench run` (one local sweep) and the output formats
+//! shared by every command that prints results.
+
+pub mod output;
+pub mod run;
+
+/// Splits `64,64,64` into numbers; the error names the bad part.
+pub fn parse_list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            part.parse::<T>()
+                .map_err(|_| format!("'{part}' in '{text}' is not a valid number"))
+        })
+        .collect()
+}

@@ -1,0 +1,172 @@
+//! `zarrbench run`: one sweep on this machine, printed as a table, JSON or CSV.
+
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{self, Format};
+use super::parse_list;
+use crate::benchmark::{self, BenchmarkSpec, RunContext, StoreChoice};
+use crate::data::{DEFAULT_SEED, Dtype, Modality};
+use crate::sweep::plan::{Config, PlanRequest, Profile};
+use crate::sweep::{self, ConfigResult, Observer};
+
+/// Arguments of `zarrbench run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Modality to imitate: cryoet, light_sheet, confocal, two_photon, widefield,
+    /// sem, sted, palm_storm, synthetic, custom.
+    #[arg(long, value_parser = Modality::parse)]
+    pub dataset: Modality,
+    /// Volume shape, slowest axis first, e.g. 256,256,256 (1 to 5 axes).
+    #[arg(long, value_parser = parse_list::<u64>)]
+    pub shape: ::std::vec::Vec<u64>,
+    /// Element type; defaults to the modality's usual type.
+    #[arg(long, value_parser = Dtype::parse)]
+    pub dtype: Option<Dtype>,
+    /// Physical voxel size per axis, e.g. 2.5,2.5,2.5.
+    #[arg(long, value_parser = parse_list::<f64>)]
+    pub voxel_size: Option<::std::vec::Vec<f64>>,
+    /// Profile whose plan is swept: fast, balanced, archival, lossless, analysis.
+    #[arg(long, value_parser = Profile::parse)]
+    pub profile: Option<Profile>,
+    /// Codecs to sweep, comma separated, optionally with a level (zstd_19).
+    #[arg(long, value_delimiter = ',')]
+    pub codecs: Option<Vec<String>>,
+    /// A chunk shape to sweep, e.g. 64,64,64; repeat the flag for several.
+    #[arg(long = "chunks", value_parser = parse_list::<u64>)]
+    pub chunks: Vec<::std::vec::Vec<u64>>,
+    /// Timed repeats per configuration.
+    #[arg(long, default_value_t = benchmark::DEFAULT_REPEATS)]
+    pub repeats: u32,
+    /// Threads for the sweep (chunks in parallel).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Seed of the generated volume.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Where configurations are written while measured.
+    #[arg(long, value_enum, default_value = "memory")]
+    pub store: StoreArg,
+    /// Folder for temporary filesystem stores.
+    #[arg(long, default_value = ".")]
+    pub data_dir: PathBuf,
+    /// Keep what was measured as Zarr v3 arrays in DIR: source.zarr and
+    /// <config_id>.zarr for each configuration.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreArg {
+    Memory,
+    Filesystem,
+}
+
+impl RunArgs {
+    /// The benchmark these arguments describe.
+    pub fn spec(&self) -> BenchmarkSpec {
+        let mut spec = BenchmarkSpec::new(self.dataset, self.shape.clone());
+        spec.volume.dtype = self.dtype;
+        spec.volume.voxel_size = self.voxel_size.clone();
+        spec.volume.seed = self.seed;
+        spec.plan = PlanRequest {
+            profile: self.profile,
+            codecs: self.codecs.clone(),
+            chunk_shapes: (!self.chunks.is_empty()).then(|| self.chunks.clone()),
+        };
+        spec.repeats = self.repeats;
+        spec.threads = self.threads;
+        spec.store = match self.store {
+            StoreArg::Memory => StoreChoice::Memory,
+            StoreArg::Filesystem => StoreChoice::Filesystem,
+        };
+        spec
+    }
+}
+
+/// Runs the sweep and prints it; the error is one line for the user.
+pub fn execute(args: &RunArgs) -> Result<(), String> {
+    let spec = args.spec();
+    let plan = benchmark::validate(&spec, u64::MAX).map_err(|e| e.to_string())?;
+    let context = RunContext {
+        data_dir: args.data_dir.clone(),
+        max_volume_bytes: u64::MAX,
+    };
+
+    let progress = ProgressObserver::new(plan.len());
+    let prepared = benchmark::prepare(&spec);
+    let result = benchmark::sweep_prepared(&spec, plan, &prepared, &context, &progress)
+        .map_err(|e| e.to_string())?;
+    progress.bar.finish_and_clear();
+
+    if let Some(dir) = &args.keep {
+        keep(dir, &prepared.volume, &result.configs)?;
+    }
+    print!("{}", output::render(&result, args.format));
+    Ok(())
+}
+
+/// Writes the source volume and every successful configuration under `dir`.
+fn keep(dir: &std::path::Path, volume: &crate::data::Volume, configs: &[ConfigResult]) -> Result<(), String> {
+    let first = configs.first().map(|c| c.config.chunk_shape.clone());
+    let source = Config {
+        codec: sweep::Codec::None,
+        level: 0,
+        shuffle: None,
+        chunk_shape: first.unwrap_or_else(|| volume.shape.clone()),
+        shard_shape: None,
+    };
+    sweep::measure::keep_copy(volume, &source, &dir.join("source.zarr"))?;
+    for row in configs.iter().filter(|row| row.measured.is_some()) {
+        sweep::measure::keep_copy(volume, &row.config, &dir.join(format!("{}.zarr", row.config_id)))?;
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub struct ProgressObserver {
+    pub bar: ProgressBar,
+}
+
+impl ProgressObserver {
+    pub fn new(total: usize) -> ProgressObserver {
+        let bar = ProgressBar::new(total as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} configurations  {msg}") {
+            bar.set_style(style);
+        }
+        ProgressObserver { bar }
+    }
+}
+
+impl Observer for ProgressObserver {
+    fn measured(&self, done: usize, _total: usize, result: &ConfigResult) {
+        self.bar.set_position(done as u64);
+        self.bar.set_message(result.config_id.clone());
+    }
+}
+
+impl RunArgs {
+    /// The demo sweep: a small light-sheet volume under the balanced profile.
+    pub fn parse_demo() -> RunArgs {
+        RunArgs {
+            dataset: Modality::LightSheet,
+            shape: vec![64, 256, 256],
+            dtype: None,
+            voxel_size: Some(vec![2.0, 0.5, 0.5]),
+            profile: Some(Profile::Balanced),
+            codecs: None,
+            chunks: Vec::new(),
+            repeats: benchmark::DEFAULT_REPEATS,
+            threads: 1,
+            seed: DEFAULT_SEED,
+            store: StoreArg::Memory,
+            data_dir: PathBuf::from("."),
+            keep: None,
+            format: Format::Table,
+        }
+    }
+}

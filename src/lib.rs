@@ -1,0 +1,7 @@
+//! zarrbench: measures Zarr codecs, levels, shuffles and chunk layouts on volumes
+//! that look like a microscope's output, and recommends one per profile.
+
+pub mod benchmark;
+pub mod cli;
+pub mod data;
+pub mod sweep;
