@@ -15,7 +15,12 @@ fn locked_version(lock: &str, package: &str) -> Option<String> {
     while let Some(line) = lines.next() {
         if line.trim() == name_line {
             let version = lines.next()?.trim();
-            return Some(version.strip_prefix("version = \"")?.trim_end_matches('"').to_string());
+            return Some(
+                version
+                    .strip_prefix("version = \"")?
+                    .trim_end_matches('"')
+                    .to_string(),
+            );
         }
     }
     None

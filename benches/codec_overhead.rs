@@ -35,7 +35,13 @@ fn chunks(volume: &zarrbench::data::Volume) -> Vec<Vec<u8>> {
         .map(|indices| {
             let mut buffer = Vec::new();
             let block = Block::of_chunk(indices, &CHUNK);
-            gather(&volume.bytes, &volume.shape, &block, volume.dtype.size(), &mut buffer);
+            gather(
+                &volume.bytes,
+                &volume.shape,
+                &block,
+                volume.dtype.size(),
+                &mut buffer,
+            );
             buffer
         })
         .collect()
@@ -43,14 +49,24 @@ fn chunks(volume: &zarrbench::data::Volume) -> Vec<Vec<u8>> {
 
 /// Direct calls into the codec libraries zarrs links.
 enum Direct {
-    Blosc { cname: &'static [u8], clevel: c_int, shuffle: c_int, typesize: usize },
+    Blosc {
+        cname: &'static [u8],
+        clevel: c_int,
+        shuffle: c_int,
+        typesize: usize,
+    },
     Zstd(i32),
 }
 
 impl Direct {
     fn compress(&self, chunk: &[u8]) -> Vec<u8> {
         match self {
-            Direct::Blosc { cname, clevel, shuffle, typesize } => {
+            Direct::Blosc {
+                cname,
+                clevel,
+                shuffle,
+                typesize,
+            } => {
                 let capacity = chunk.len() + 16; // BLOSC_MAX_OVERHEAD
                 let mut out = vec![0u8; capacity];
                 // SAFETY: both buffers are valid for the lengths passed and cname is
@@ -109,11 +125,21 @@ fn cases() -> Vec<(Config, Direct)> {
     vec![
         (
             config(Codec::BloscLz4, 3, Some(Shuffle::Shuffle)),
-            Direct::Blosc { cname: b"lz4\0", clevel: 3, shuffle: 1, typesize: 2 },
+            Direct::Blosc {
+                cname: b"lz4\0",
+                clevel: 3,
+                shuffle: 1,
+                typesize: 2,
+            },
         ),
         (
             config(Codec::BloscZstd, 5, Some(Shuffle::Bitshuffle)),
-            Direct::Blosc { cname: b"zstd\0", clevel: 5, shuffle: 2, typesize: 2 },
+            Direct::Blosc {
+                cname: b"zstd\0",
+                clevel: 5,
+                shuffle: 2,
+                typesize: 2,
+            },
         ),
         (config(Codec::Zstd, 3, None), Direct::Zstd(3)),
     ]
@@ -127,7 +153,12 @@ fn codec_overhead(c: &mut Criterion) {
         group.sample_size(20);
         group.throughput(Throughput::Bytes(volume.bytes.len() as u64));
         group.bench_function(BenchmarkId::from_parameter("direct"), |b| {
-            b.iter(|| chunks.iter().map(|chunk| direct.compress(chunk).len()).sum::<usize>())
+            b.iter(|| {
+                chunks
+                    .iter()
+                    .map(|chunk| direct.compress(chunk).len())
+                    .sum::<usize>()
+            })
         });
         group.bench_function(BenchmarkId::from_parameter("zarrbench"), |b| {
             b.iter_custom(|iterations| engine_time(&volume, &config, iterations, |(w, _)| w))
@@ -140,7 +171,12 @@ fn codec_overhead(c: &mut Criterion) {
         group.sample_size(20);
         group.throughput(Throughput::Bytes(volume.bytes.len() as u64));
         group.bench_function(BenchmarkId::from_parameter("direct"), |b| {
-            b.iter(|| encoded.iter().map(|e| direct.decompress(e, size).len()).sum::<usize>())
+            b.iter(|| {
+                encoded
+                    .iter()
+                    .map(|e| direct.decompress(e, size).len())
+                    .sum::<usize>()
+            })
         });
         group.bench_function(BenchmarkId::from_parameter("zarrbench"), |b| {
             b.iter_custom(|iterations| engine_time(&volume, &config, iterations, |(_, r)| r))

@@ -65,7 +65,9 @@ pub enum BenchmarkError {
     #[error("{0}")]
     Invalid(String),
     /// The volume would exceed the configured limit.
-    #[error("the volume would be {bytes} bytes, over the limit of {limit} bytes; use a smaller shape or dtype")]
+    #[error(
+        "the volume would be {bytes} bytes, over the limit of {limit} bytes; use a smaller shape or dtype"
+    )]
     TooLarge { bytes: u64, limit: u64 },
     /// The sweep stopped or could not start.
     #[error(transparent)]
@@ -73,7 +75,10 @@ pub enum BenchmarkError {
 }
 
 /// Checks every field and returns the plan the spec will sweep.
-pub fn validate(spec: &BenchmarkSpec, max_volume_bytes: u64) -> Result<Vec<Config>, BenchmarkError> {
+pub fn validate(
+    spec: &BenchmarkSpec,
+    max_volume_bytes: u64,
+) -> Result<Vec<Config>, BenchmarkError> {
     spec.volume.validate().map_err(BenchmarkError::Invalid)?;
     let bytes = spec.volume.num_bytes();
     if bytes > max_volume_bytes {
@@ -94,7 +99,8 @@ pub fn validate(spec: &BenchmarkSpec, max_volume_bytes: u64) -> Result<Vec<Confi
             spec.threads
         )));
     }
-    sweep::plan::build(&spec.plan, &spec.volume.shape, spec.volume.dtype()).map_err(BenchmarkError::Invalid)
+    sweep::plan::build(&spec.plan, &spec.volume.shape, spec.volume.dtype())
+        .map_err(BenchmarkError::Invalid)
 }
 
 /// Where a benchmark may put files.
@@ -169,5 +175,10 @@ pub fn sweep_prepared(
         },
         generation_seconds: prepared.seconds,
     };
-    Ok(sweep::run(&prepared.volume, prepared.dataset.clone(), &options, observer)?)
+    Ok(sweep::run(
+        &prepared.volume,
+        prepared.dataset.clone(),
+        &options,
+        observer,
+    )?)
 }

@@ -57,9 +57,16 @@ pub fn csv(result: &SweepResult) -> String {
             row.config_id.clone(),
             config.codec.name().to_string(),
             config.level.to_string(),
-            config.shuffle.map(|s| s.name().to_string()).unwrap_or_default(),
+            config
+                .shuffle
+                .map(|s| s.name().to_string())
+                .unwrap_or_default(),
             shape_label(&config.chunk_shape),
-            config.shard_shape.as_deref().map(shape_label).unwrap_or_default(),
+            config
+                .shard_shape
+                .as_deref()
+                .map(shape_label)
+                .unwrap_or_default(),
         ];
         match &row.measured {
             Some(m) => cells.extend([
@@ -80,7 +87,11 @@ pub fn csv(result: &SweepResult) -> String {
         cells.push(row.verified.to_string());
         cells.push(row.pareto.to_string());
         cells.push(row.error.clone().unwrap_or_default());
-        out += &cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+        out += &cells
+            .iter()
+            .map(|c| csv_cell(c))
+            .collect::<Vec<_>>()
+            .join(",");
         out.push('\n');
     }
     out
@@ -117,7 +128,13 @@ pub fn table(result: &SweepResult) -> String {
     );
 
     let headers = [
-        "", "configuration", "ratio", "write MB/s", "read MB/s", "plane ms", "region ms",
+        "",
+        "configuration",
+        "ratio",
+        "write MB/s",
+        "read MB/s",
+        "plane ms",
+        "region ms",
     ];
     let mut rows: Vec<[String; 7]> = Vec::new();
     for row in &result.configs {
@@ -146,7 +163,13 @@ pub fn table(result: &SweepResult) -> String {
     let widths: Vec<usize> = (0..headers.len())
         .map(|col| {
             rows.iter()
-                .map(|r| if col == 3 && r[0] == "!" { 0 } else { r[col].len() })
+                .map(|r| {
+                    if col == 3 && r[0] == "!" {
+                        0
+                    } else {
+                        r[col].len()
+                    }
+                })
                 .chain([headers[col].len()])
                 .max()
                 .unwrap_or(0)

@@ -111,7 +111,11 @@ pub fn execute(args: &RunArgs) -> Result<(), String> {
 }
 
 /// Writes the source volume and every successful configuration under `dir`.
-fn keep(dir: &std::path::Path, volume: &crate::data::Volume, configs: &[ConfigResult]) -> Result<(), String> {
+fn keep(
+    dir: &std::path::Path,
+    volume: &crate::data::Volume,
+    configs: &[ConfigResult],
+) -> Result<(), String> {
     let first = configs.first().map(|c| c.config.chunk_shape.clone());
     let source = Config {
         codec: sweep::Codec::None,
@@ -122,7 +126,11 @@ fn keep(dir: &std::path::Path, volume: &crate::data::Volume, configs: &[ConfigRe
     };
     sweep::measure::keep_copy(volume, &source, &dir.join("source.zarr"))?;
     for row in configs.iter().filter(|row| row.measured.is_some()) {
-        sweep::measure::keep_copy(volume, &row.config, &dir.join(format!("{}.zarr", row.config_id)))?;
+        sweep::measure::keep_copy(
+            volume,
+            &row.config,
+            &dir.join(format!("{}.zarr", row.config_id)),
+        )?;
     }
     Ok(())
 }
@@ -135,7 +143,9 @@ pub struct ProgressObserver {
 impl ProgressObserver {
     pub fn new(total: usize) -> ProgressObserver {
         let bar = ProgressBar::new(total as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} configurations  {msg}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:30} {pos}/{len} configurations  {msg}")
+        {
             bar.set_style(style);
         }
         ProgressObserver { bar }

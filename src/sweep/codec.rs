@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use zarrs::array::codec::api::BytesToBytesCodecTraits;
 use zarrs::array::codec::{
     BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode, GzipCodec, ZstdCodec,
 };
-use zarrs::array::codec::api::BytesToBytesCodecTraits;
 
 use crate::data::Dtype;
 
@@ -212,7 +212,10 @@ mod tests {
             Codec::parse_with_level("blosc_zstd_7"),
             Ok((Codec::BloscZstd, Some(7)))
         );
-        assert_eq!(Codec::parse_with_level("zstd_19"), Ok((Codec::Zstd, Some(19))));
+        assert_eq!(
+            Codec::parse_with_level("zstd_19"),
+            Ok((Codec::Zstd, Some(19)))
+        );
         let err = Codec::parse_with_level("gzip_12").unwrap_err();
         assert!(err.contains("0 to 9"), "{err}");
     }
@@ -230,7 +233,11 @@ mod tests {
             for dtype in Dtype::ALL {
                 let shuffle = codec.is_blosc().then_some(Shuffle::Bitshuffle);
                 let chain = codec.bytes_to_bytes(codec.default_level(), shuffle, dtype);
-                assert!(chain.is_ok(), "{codec} {dtype}: {chain:?}", chain = chain.err());
+                assert!(
+                    chain.is_ok(),
+                    "{codec} {dtype}: {chain:?}",
+                    chain = chain.err()
+                );
             }
         }
     }

@@ -19,13 +19,29 @@ impl Environment {
             logical_cpus: std::thread::available_parallelism().map_or(1, usize::from),
             threads,
             zarrs_version: ZARRS_VERSION.to_string(),
+            codec_libraries: codec_libraries(),
             gzip_backend: GZIP_BACKEND.to_string(),
             simd_target: simd_target(),
-            build_profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_string(),
+            build_profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_string(),
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             concurrent_jobs: None,
         }
     }
+}
+
+fn codec_libraries() -> String {
+    // SAFETY: blosc returns a pointer to a static NUL-terminated string.
+    let blosc = unsafe { std::ffi::CStr::from_ptr(blosc_src::blosc_get_version_string()) };
+    format!(
+        "c-blosc {}, zstd {}",
+        blosc.to_string_lossy(),
+        zstd::zstd_safe::version_string()
+    )
 }
 
 fn cpu_model() -> String {
@@ -49,6 +65,8 @@ fn simd_target() -> String {
             $( if cfg!(target_feature = $name) { parts.push($name); } )*
         };
     }
-    feature!("sse2", "ssse3", "sse4.1", "sse4.2", "avx", "avx2", "avx512f", "bmi2", "neon");
+    feature!(
+        "sse2", "ssse3", "sse4.1", "sse4.2", "avx", "avx2", "avx512f", "bmi2", "neon"
+    );
     parts.join(" ")
 }

@@ -119,7 +119,11 @@ pub fn create_array(
         zarr_data_type(dtype),
         FillValue::new(vec![0; dtype.size()]),
     );
-    builder.bytes_to_bytes_codecs(config.codec.bytes_to_bytes(config.level, config.shuffle, dtype)?);
+    builder.bytes_to_bytes_codecs(config.codec.bytes_to_bytes(
+        config.level,
+        config.shuffle,
+        dtype,
+    )?);
     if config.shard_shape.is_some() {
         builder.subchunk_shape(config.chunk_shape.clone());
     }
@@ -140,7 +144,11 @@ fn stored_shape(config: &Config) -> &[u64] {
 /// Measures one configuration. Must run inside a rayon pool of
 /// `options.threads` threads. The error says what failed, and for a lossless
 /// codec that did not round-trip, where.
-pub fn measure(volume: &Volume, config: &Config, options: &MeasureOptions) -> Result<Measured, String> {
+pub fn measure(
+    volume: &Volume,
+    config: &Config,
+    options: &MeasureOptions,
+) -> Result<Measured, String> {
     let chunks = chunk_indices(&volume.shape, stored_shape(config));
     let codec_options = codec_options(options.threads, chunks.len());
     let pass = Pass {
@@ -212,21 +220,37 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
-    fn write(&self, array: &Array<dyn ReadableWritableListableStorageTraits>) -> Result<f64, String> {
+    fn write(
+        &self,
+        array: &Array<dyn ReadableWritableListableStorageTraits>,
+    ) -> Result<f64, String> {
         let element_size = self.volume.dtype.size();
         self.timed(|indices, buffer| {
             let block = Block::of_chunk(indices, stored_shape(self.config));
-            gather(&self.volume.bytes, &self.volume.shape, &block, element_size, buffer);
+            gather(
+                &self.volume.bytes,
+                &self.volume.shape,
+                &block,
+                element_size,
+                buffer,
+            );
 
             let started = Instant::now();
             array
-                .store_chunk_opt(indices, ArrayBytes::from(buffer.as_slice()), self.codec_options)
+                .store_chunk_opt(
+                    indices,
+                    ArrayBytes::from(buffer.as_slice()),
+                    self.codec_options,
+                )
                 .map_err(|e| format!("writing chunk {indices:?} failed: {e}"))?;
             Ok(started.elapsed())
         })
     }
 
-    fn read(&self, array: &Array<dyn ReadableWritableListableStorageTraits>) -> Result<f64, String> {
+    fn read(
+        &self,
+        array: &Array<dyn ReadableWritableListableStorageTraits>,
+    ) -> Result<f64, String> {
         let element_size = self.volume.dtype.size();
         self.timed(|indices, _| {
             let started = Instant::now();
@@ -278,7 +302,11 @@ impl Pass<'_> {
         for (thread, elapsed) in per_chunk {
             per_thread[thread % thread_count] += elapsed;
         }
-        Ok(per_thread.into_iter().max().unwrap_or_default().as_secs_f64())
+        Ok(per_thread
+            .into_iter()
+            .max()
+            .unwrap_or_default()
+            .as_secs_f64())
     }
 }
 
@@ -332,9 +360,13 @@ fn partial_reads(
             times.push(started.elapsed().as_secs_f64());
             if repeat == 0 {
                 let decoded = decoded.into_fixed().map_err(|e| e.to_string())?;
-                if let Some(at) =
-                    first_mismatch(&volume.bytes, &volume.shape, block, volume.dtype.size(), &decoded)
-                {
+                if let Some(at) = first_mismatch(
+                    &volume.bytes,
+                    &volume.shape,
+                    block,
+                    volume.dtype.size(),
+                    &decoded,
+                ) {
                     return Err(format!(
                         "partial read is not lossless: differs from the source at element {at:?}"
                     ));
@@ -372,7 +404,11 @@ fn best(values: &[f64]) -> f64 {
 
 /// MB/s (10^6 bytes per second); infinite times are reported as 0.
 pub fn mbps(bytes: f64, seconds: f64) -> f64 {
-    if seconds > 0.0 { bytes / seconds / 1e6 } else { 0.0 }
+    if seconds > 0.0 {
+        bytes / seconds / 1e6
+    } else {
+        0.0
+    }
 }
 
 /// One timed write pass and one timed, verified read pass of `config` into a

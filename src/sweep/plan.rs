@@ -240,7 +240,10 @@ type CodecSetting = (Codec, Vec<i32>, Vec<Shuffle>);
 /// The profile's codec settings, narrowed to the requested codecs. A requested
 /// codec the profile does not sweep is measured at its default level (or the
 /// level given with it) and, for blosc, with shuffle and bitshuffle.
-fn codec_settings(profile: Profile, requested: Option<&[String]>) -> Result<Vec<CodecSetting>, String> {
+fn codec_settings(
+    profile: Profile,
+    requested: Option<&[String]>,
+) -> Result<Vec<CodecSetting>, String> {
     let profile_settings = profile.codec_settings();
     let Some(requested) = requested else {
         return Ok(profile_settings);
@@ -303,7 +306,10 @@ fn layouts(
 
 fn dedup_shapes(shapes: Vec<Vec<u64>>) -> Vec<Vec<u64>> {
     let mut seen = std::collections::HashSet::new();
-    shapes.into_iter().filter(|s| seen.insert(s.clone())).collect()
+    shapes
+        .into_iter()
+        .filter(|s| seen.insert(s.clone()))
+        .collect()
 }
 
 /// Checks rank and positivity of requested chunk shapes and clamps each axis
@@ -354,7 +360,7 @@ pub fn chunk_candidate(shape: &[u64], element_size: u64, target_bytes: u64) -> V
         // Round down on all but the last axis so any surplus lands on the
         // fastest-varying one, where it keeps reads contiguous.
         let is_last = position + 1 == axes.len();
-        let length = power_of_two(even_share, is_last).clamp(1, shape[axis]);
+        let length = even_split(shape[axis], power_of_two(even_share, is_last));
         chunk[axis] = length;
         remaining = (remaining / length).max(1);
     }
@@ -387,12 +393,25 @@ fn shard_candidate(shape: &[u64], chunk: &[u64], element_size: u64, target_bytes
     }
 }
 
+/// The chunk length that covers `axis_length` with as many chunks as `length`
+/// would need, split evenly: 48 with 32 gives 24 (two chunks, no padding)
+/// rather than 32 (two chunks, a quarter of the second one padding).
+fn even_split(axis_length: u64, length: u64) -> u64 {
+    let length = length.clamp(1, axis_length);
+    let count = axis_length.div_ceil(length);
+    axis_length.div_ceil(count)
+}
+
 /// The power of two nearest to `value` (`round`), or the largest not above it.
 fn power_of_two(value: f64, round: bool) -> u64 {
     if value <= 1.0 {
         return 1;
     }
-    let exponent = if round { value.log2().round() } else { value.log2().floor() };
+    let exponent = if round {
+        value.log2().round()
+    } else {
+        value.log2().floor()
+    };
     2f64.powf(exponent) as u64
 }
 
@@ -409,14 +428,40 @@ mod tests {
 
     #[test]
     fn a_cube_gets_cubic_power_of_two_chunks() {
-        assert_eq!(chunk_candidate(&[256, 256, 256], 2, 1 << 20), vec![64, 64, 128]);
-        assert_eq!(chunk_candidate(&[256, 256, 256], 4, 1 << 20), vec![64, 64, 64]);
+        assert_eq!(
+            chunk_candidate(&[256, 256, 256], 2, 1 << 20),
+            vec![64, 64, 128]
+        );
+        assert_eq!(
+            chunk_candidate(&[256, 256, 256], 4, 1 << 20),
+            vec![64, 64, 64]
+        );
+    }
+
+    #[test]
+    fn derived_chunks_split_short_axes_evenly_instead_of_padding() {
+        assert_eq!(
+            chunk_candidate(&[48, 96, 96], 2, 512 << 10),
+            vec![48, 48, 96]
+        );
+        assert_eq!(
+            chunk_candidate(&[48, 100, 100], 2, 64 << 10),
+            vec![24, 25, 50]
+        );
+        assert_eq!(even_split(100, 64), 50);
+        assert_eq!(even_split(256, 64), 64);
+        assert_eq!(even_split(7, 64), 7);
     }
 
     #[test]
     fn chunks_never_exceed_the_array() {
         for profile in Profile::ALL {
-            for shape in [vec![7u64, 13, 5], vec![3, 1000], vec![10], vec![2, 3, 4, 5, 6]] {
+            for shape in [
+                vec![7u64, 13, 5],
+                vec![3, 1000],
+                vec![10],
+                vec![2, 3, 4, 5, 6],
+            ] {
                 let plan = build(&request(profile), &shape, Dtype::Uint16).unwrap();
                 for config in &plan {
                     for (axis, &length) in config.chunk_shape.iter().enumerate() {
@@ -449,7 +494,9 @@ mod tests {
     fn profiles_sweep_different_codecs() {
         let codecs = |profile| {
             let plan = build(&request(profile), &[128, 128, 128], Dtype::Uint16).unwrap();
-            plan.iter().map(|c| (c.codec, c.level)).collect::<std::collections::BTreeSet<_>>()
+            plan.iter()
+                .map(|c| (c.codec, c.level))
+                .collect::<std::collections::BTreeSet<_>>()
         };
         assert_ne!(codecs(Profile::Fast), codecs(Profile::Archival));
         assert!(codecs(Profile::Archival).contains(&(Codec::Zstd, 19)));
@@ -464,7 +511,12 @@ mod tests {
         for config in sharded {
             let shard = config.shard_shape.as_ref().unwrap();
             for (s, c) in shard.iter().zip(&config.chunk_shape) {
-                assert_eq!(s % c, 0, "shard {shard:?} must hold whole chunks {:?}", config.chunk_shape);
+                assert_eq!(
+                    s % c,
+                    0,
+                    "shard {shard:?} must hold whole chunks {:?}",
+                    config.chunk_shape
+                );
             }
         }
     }
@@ -496,7 +548,10 @@ mod tests {
             ..PlanRequest::default()
         };
         let err = build(&request, &[64, 64], Dtype::Uint8).unwrap_err();
-        assert!(err.contains("'brotli'") && err.contains("blosc_lz4"), "{err}");
+        assert!(
+            err.contains("'brotli'") && err.contains("blosc_lz4"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -529,6 +584,9 @@ mod tests {
             chunk_shape: vec![64, 64, 64],
             shard_shape: Some(vec![256, 256, 256]),
         };
-        assert_eq!(config.id(), "blosc_zstd_5_shuffle_64x64x64_shard256x256x256");
+        assert_eq!(
+            config.id(),
+            "blosc_zstd_5_shuffle_64x64x64_shard256x256x256"
+        );
     }
 }

@@ -315,7 +315,11 @@ fn analysis<'a>(all: &[Candidate<'a>]) -> Option<Pick<'a>> {
     // Uncompressed data reads fastest of all but is no answer to "how should I
     // compress"; it is only picked when nothing compresses.
     let compressing = keep(all, |c| c.measured.ratio >= MIN_COMPRESSING_RATIO);
-    let candidates = if compressing.is_empty() { all } else { &compressing };
+    let candidates = if compressing.is_empty() {
+        all
+    } else {
+        &compressing
+    };
     let fastest_time = best_by(candidates, |a, b| {
         lower(a.partial_read_time(), b.partial_read_time())
     })?

@@ -16,7 +16,11 @@ impl Block {
     /// The block of chunk `indices` in a grid of `chunk_shape`.
     pub fn of_chunk(indices: &[u64], chunk_shape: &[u64]) -> Block {
         Block {
-            start: indices.iter().zip(chunk_shape).map(|(i, c)| i * c).collect(),
+            start: indices
+                .iter()
+                .zip(chunk_shape)
+                .map(|(i, c)| i * c)
+                .collect(),
             shape: chunk_shape.to_vec(),
         }
     }
@@ -98,7 +102,13 @@ fn strides(shape: &[u64]) -> Vec<u64> {
 }
 
 /// Fills `buffer` with `block` of the volume, zero-padded beyond the array.
-pub fn gather(volume: &[u8], array_shape: &[u64], block: &Block, element_size: usize, buffer: &mut Vec<u8>) {
+pub fn gather(
+    volume: &[u8],
+    array_shape: &[u64],
+    block: &Block,
+    element_size: usize,
+    buffer: &mut Vec<u8>,
+) {
     let len = block.num_elements() as usize * element_size;
     buffer.clear();
     buffer.resize(len, 0);
@@ -123,7 +133,9 @@ pub fn first_mismatch(
     let mut mismatch = None;
     for_each_row(array_shape, block, element_size, |from, to, n| {
         if mismatch.is_none() && volume[from..from + n] != decoded[to..to + n] {
-            let offset = (0..n).find(|&i| volume[from + i] != decoded[to + i]).unwrap_or(0);
+            let offset = (0..n)
+                .find(|&i| volume[from + i] != decoded[to + i])
+                .unwrap_or(0);
             mismatch = Some((from + offset) / element_size);
         }
     });
@@ -155,7 +167,9 @@ mod tests {
     use super::*;
 
     fn volume(shape: &[u64]) -> Vec<u8> {
-        (0..shape.iter().product::<u64>()).map(|i| (i % 251) as u8).collect()
+        (0..shape.iter().product::<u64>())
+            .map(|i| (i % 251) as u8)
+            .collect()
     }
 
     #[test]
@@ -182,7 +196,13 @@ mod tests {
         let shape = [3u64, 3];
         let source = vec![9u8; 9];
         let mut buffer = Vec::new();
-        gather(&source, &shape, &Block::of_chunk(&[1, 1], &[2, 2]), 1, &mut buffer);
+        gather(
+            &source,
+            &shape,
+            &Block::of_chunk(&[1, 1], &[2, 2]),
+            1,
+            &mut buffer,
+        );
         assert_eq!(buffer, vec![9, 0, 0, 0]);
     }
 
@@ -194,7 +214,10 @@ mod tests {
         let mut buffer = Vec::new();
         gather(&source, &shape, &block, 1, &mut buffer);
         buffer[5] ^= 1;
-        assert_eq!(first_mismatch(&source, &shape, &block, 1, &buffer), Some(vec![3, 1]));
+        assert_eq!(
+            first_mismatch(&source, &shape, &block, 1, &buffer),
+            Some(vec![3, 1])
+        );
     }
 
     #[test]
@@ -202,7 +225,13 @@ mod tests {
         let shape = [10u64];
         let source = volume(&shape);
         let mut buffer = Vec::new();
-        gather(&source, &shape, &Block::of_chunk(&[2], &[4]), 1, &mut buffer);
+        gather(
+            &source,
+            &shape,
+            &Block::of_chunk(&[2], &[4]),
+            1,
+            &mut buffer,
+        );
         assert_eq!(buffer, vec![8, 9, 0, 0]);
         assert_eq!(chunk_indices(&shape, &[4]).len(), 3);
     }

@@ -149,6 +149,9 @@ pub struct Environment {
     /// Threads the sweep ran on (rayon pool size and codec concurrency).
     pub threads: usize,
     pub zarrs_version: String,
+    /// The C libraries behind the blosc and zstd codecs, as they report
+    /// themselves at run time, e.g. `c-blosc 1.21.6, zstd 1.5.6`.
+    pub codec_libraries: String,
     pub gzip_backend: String,
     /// Target features the binary was compiled for, e.g. `x86_64 sse2 avx2`.
     pub simd_target: String,
