@@ -1,0 +1,179 @@
+//! `zarrbench run` as a user calls it.
+
+use std::process::Command;
+
+fn zarrbench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_zarrbench"))
+}
+
+#[test]
+fn json_output_is_exactly_the_result_object() {
+    let output = zarrbench()
+        .args([
+            "run",
+            "--dataset",
+            "sem",
+            "--shape",
+            "16,32,32",
+            "--profile",
+            "fast",
+        ])
+        .args(["--repeats", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["dataset"]["type"], "sem");
+    assert_eq!(result["dataset"]["dtype"], "uint8");
+    assert_eq!(result["dataset"]["shape"], serde_json::json!([16, 32, 32]));
+    assert_eq!(result["dataset"]["seed"], 42);
+    assert!(result["recommendations"]["fast"].is_string());
+    let first = &result["configs"][0];
+    for field in [
+        "config_id",
+        "codec",
+        "level",
+        "chunk_shape",
+        "stored_bytes",
+        "ratio",
+        "write_time",
+        "read_time",
+        "write_mbps",
+        "read_mbps",
+        "verified",
+        "pareto",
+    ] {
+        assert!(!first[field].is_null(), "missing {field}");
+    }
+}
+
+#[test]
+fn the_table_marks_the_pareto_front_and_lists_recommendations() {
+    let output = zarrbench()
+        .args([
+            "run",
+            "--dataset",
+            "confocal",
+            "--shape",
+            "16,32,32",
+            "--repeats",
+            "1",
+        ])
+        .args(["--codecs", "blosc_lz4,zstd_3", "--chunks", "16,16,16"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("blosc_lz4_5_shuffle_16x16x16"), "{table}");
+    assert!(table.contains("zstd_3_16x16x16"), "{table}");
+    assert!(table.lines().any(|line| line.starts_with('*')), "{table}");
+    assert!(
+        table.contains("recommendations:") && table.contains("archival"),
+        "{table}"
+    );
+}
+
+#[test]
+fn csv_has_a_header_and_one_row_per_configuration() {
+    let output = zarrbench()
+        .args([
+            "run",
+            "--dataset",
+            "sted",
+            "--shape",
+            "8,32,32",
+            "--repeats",
+            "1",
+        ])
+        .args([
+            "--codecs", "zstd", "--chunks", "8,16,16", "--chunks", "8,32,32", "--format", "csv",
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<_> = csv.lines().collect();
+    assert!(lines[0].starts_with("config_id,codec,level,shuffle,chunk_shape"));
+    // zstd and the none baseline, for each of two chunk shapes.
+    assert_eq!(lines.len(), 1 + 4, "{csv}");
+}
+
+#[test]
+fn keep_leaves_zarr_arrays_other_tools_can_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = zarrbench()
+        .args([
+            "run",
+            "--dataset",
+            "widefield",
+            "--shape",
+            "8,24,24",
+            "--repeats",
+            "1",
+        ])
+        .args([
+            "--codecs",
+            "blosc_zstd_5",
+            "--chunks",
+            "8,12,12",
+            "--format",
+            "csv",
+        ])
+        .arg("--keep")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let source: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("source.zarr/zarr.json")).unwrap())
+            .unwrap();
+    assert_eq!(source["shape"], serde_json::json!([8, 24, 24]));
+    assert_eq!(source["data_type"], "uint16");
+    let kept = dir
+        .path()
+        .join("blosc_zstd_5_shuffle_8x12x12.zarr/zarr.json");
+    let metadata = std::fs::read_to_string(kept).unwrap();
+    assert!(
+        metadata.contains("\"blosc\"") && metadata.contains("\"zstd\""),
+        "{metadata}"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_non_zero_with_one_line() {
+    for args in [
+        vec!["run", "--dataset", "xray", "--shape", "8,8"],
+        vec!["run", "--dataset", "sem", "--shape", "8,x"],
+        vec![
+            "run",
+            "--dataset",
+            "sem",
+            "--shape",
+            "8,8",
+            "--codecs",
+            "lzma",
+        ],
+        vec![
+            "run",
+            "--dataset",
+            "sem",
+            "--shape",
+            "8,8",
+            "--chunks",
+            "4,4,4",
+        ],
+        vec!["run", "--dataset", "sem"],
+    ] {
+        let output = zarrbench().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
