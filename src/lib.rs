@@ -1,7 +1,12 @@
 //! zarrbench: measures Zarr codecs, levels, shuffles and chunk layouts on volumes
 //! that look like a microscope's output, and recommends one per profile.
 
+pub mod api;
 pub mod benchmark;
 pub mod cli;
+pub mod config;
 pub mod data;
+pub mod registry;
+pub mod spec;
 pub mod sweep;
+pub mod worker;

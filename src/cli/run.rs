@@ -158,25 +158,3 @@ impl Observer for ProgressObserver {
         self.bar.set_message(result.config_id.clone());
     }
 }
-
-impl RunArgs {
-    /// The demo sweep: a small light-sheet volume under the balanced profile.
-    pub fn parse_demo() -> RunArgs {
-        RunArgs {
-            dataset: Modality::LightSheet,
-            shape: vec![64, 256, 256],
-            dtype: None,
-            voxel_size: Some(vec![2.0, 0.5, 0.5]),
-            profile: Some(Profile::Balanced),
-            codecs: None,
-            chunks: Vec::new(),
-            repeats: benchmark::DEFAULT_REPEATS,
-            threads: 1,
-            seed: DEFAULT_SEED,
-            store: StoreArg::Memory,
-            data_dir: PathBuf::from("."),
-            keep: None,
-            format: Format::Table,
-        }
-    }
-}
