@@ -89,6 +89,9 @@ def write_with_zarr_python(data, config, path):
     return folder_bytes(path)
 
 
+LARGEST = {"blosc/zstd": 0.0}
+
+
 def run_case(binary, case, tolerance, work):
     dataset, shape, dtype = case.split()
     keep = os.path.join(work, dataset)
@@ -111,6 +114,8 @@ def run_case(binary, case, tolerance, work):
         theirs = write_with_zarr_python(source, row, os.path.join(work, "zp", row["config_id"]))
         difference = (ours - theirs) / theirs
         checked = row["codec"].startswith("blosc") or row["codec"] == "zstd"
+        if checked:
+            LARGEST["blosc/zstd"] = max(LARGEST["blosc/zstd"], abs(difference))
         ok = readable and (abs(difference) <= tolerance or not checked)
         failures += 0 if ok else 1
         print(
@@ -133,6 +138,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         for case in args.case or DEFAULT_CASES:
             failures += run_case(args.binary, case, args.tolerance, work)
+    print(f"largest blosc/zstd difference: {LARGEST['blosc/zstd'] * 100:.3f}%")
     print("agreement: all within tolerance" if failures == 0 else f"agreement: {failures} failures")
     sys.exit(1 if failures else 0)
 

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use zarrs::array::codec::api::CodecOptions;
-use zarrs::array::{Array, ArrayBuilder, ArrayBytes, ArraySubset, FillValue, data_type};
+use zarrs::array::{
+    Array, ArrayBuilder, ArrayBytes, ArrayMetadataOptions, ArraySubset, FillValue, data_type,
+};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::store::MemoryStore;
 use zarrs::storage::{ListableStorageTraits, ReadableWritableListableStorageTraits};
@@ -130,8 +132,11 @@ pub fn create_array(
     let array = builder
         .build(storage, "/")
         .map_err(|e| format!("cannot create the array: {e}"))?;
+    // Without zarrs' own attribution block the metadata document is the size
+    // other Zarr writers produce, so stored sizes compare across tools.
+    let metadata_options = ArrayMetadataOptions::default().with_include_zarrs_metadata(false);
     array
-        .store_metadata()
+        .store_metadata_opt(&metadata_options)
         .map_err(|e| format!("cannot store the array metadata: {e}"))?;
     Ok(array)
 }
