@@ -5,8 +5,8 @@
 //! every read returned the bytes written (`verified`), with no error, and
 //! whose figures are numbers. A failed configuration is never on the front
 //! and never recommended. The `none` baseline takes part like any other
-//! configuration, so it can be the pick (for `fast` or `analysis` when
-//! nothing compresses, or for `balanced` on a fast link).
+//! configuration, but `fast`, `balanced` and `analysis` pick it only when
+//! nothing compresses: they answer which compression to use.
 //!
 //! This module only reads measured figures; it never measures, and the only
 //! field it changes is `pareto`.
@@ -33,8 +33,9 @@
 //!   them wins.
 //! - **balanced**: the least total time to write the data, move the stored
 //!   bytes over a 1 Gbit/s link (125 MB/s, [`LINK_BYTES_PER_SECOND`]) and read
-//!   the data back: `write_time + stored_bytes / 125e6 + read_time`; ties go
-//!   to the higher ratio.
+//!   the data back: `write_time + stored_bytes / 125e6 + read_time`, among
+//!   configurations that still compress (ratio >= 1.05; all of them when none
+//!   does); ties go to the higher ratio.
 //! - **lossless**: every codec in the catalogue is lossless, so this profile
 //!   chooses on cost instead: the smallest stored size among configurations
 //!   that read at least as fast as the link (read speed >= 125 MB/s), so that
@@ -60,7 +61,7 @@ use super::result::{BestCompression, ConfigResult, Measured, Recommendation};
 /// `lossless` also uses it as the read speed a configuration must reach.
 pub const LINK_BYTES_PER_SECOND: f64 = 125e6;
 
-/// The ratio from which a configuration counts as compressing, for `fast`.
+/// The ratio from which a configuration counts as compressing.
 pub const MIN_COMPRESSING_RATIO: f64 = 1.05;
 
 /// How far below the best ratio, in percent, `archival` still counts as tied.
@@ -253,7 +254,13 @@ fn archival<'a>(candidates: &[Candidate<'a>]) -> Option<Pick<'a>> {
 }
 
 /// `balanced`: the least time to write, move over the link and read.
-fn balanced<'a>(candidates: &[Candidate<'a>]) -> Option<Pick<'a>> {
+fn balanced<'a>(all: &[Candidate<'a>]) -> Option<Pick<'a>> {
+    let compressing = keep(all, |c| c.measured.ratio >= MIN_COMPRESSING_RATIO);
+    let candidates = if compressing.is_empty() {
+        all
+    } else {
+        &compressing
+    };
     let best = best_by(candidates, |a, b| {
         lower(a.round_trip_time(), b.round_trip_time())
             .then(higher(a.measured.ratio, b.measured.ratio))
@@ -721,6 +728,19 @@ mod tests {
         ];
 
         assert_eq!(pick(&configs, Profile::Analysis).codec_level, "none");
+    }
+
+    #[test]
+    fn balanced_recommends_compression_when_anything_compresses() {
+        // Barely compressible data: writing it raw is quickest over the link,
+        // but the profile answers which compression to use.
+        let configs = [
+            measured(Codec::None, 0, 1.0, 8000.0, 9000.0, 0.001),
+            measured(Codec::BloscLz4, 5, 1.1, 1000.0, 1500.0, 0.001),
+            measured(Codec::BloscZstd, 5, 1.15, 80.0, 1000.0, 0.001),
+        ];
+
+        assert_eq!(pick(&configs, Profile::Balanced).codec_level, "blosc_lz4_5");
     }
 
     #[test]
