@@ -11,10 +11,15 @@
 //! through each resource's default, and anything else through a last-resort
 //! middleware.
 
+pub mod access;
 pub mod body;
+pub mod deliveries;
 pub mod error;
+pub mod idempotency;
 pub mod jobs;
+pub mod metrics;
 pub mod openapi;
+pub mod rate_limit;
 pub mod server;
 pub mod service;
 
@@ -23,6 +28,7 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::registry::JobRegistry;
+use crate::webhook::Webhooks;
 use error::ApiError;
 
 /// What every handler needs.
@@ -30,12 +36,19 @@ use error::ApiError;
 pub struct AppState {
     pub registry: Addr<JobRegistry>,
     pub max_volume_bytes: u64,
+    /// API keys and rate limits (read by the [`access::guard`] middleware).
+    pub access: web::Data<access::Access>,
+    pub idempotency: std::sync::Arc<idempotency::IdempotencyStore>,
+    pub webhooks: Webhooks,
+    /// Whether the result cache may answer submissions (operator setting).
+    pub result_cache: bool,
 }
 
 /// Registers every route, the extractor error handlers and the 404/405
 /// handlers on an app.
 pub fn configure(config: &mut web::ServiceConfig, state: web::Data<AppState>) {
     config
+        .app_data(state.access.clone())
         .app_data(state)
         .app_data(
             web::JsonConfig::default()
@@ -47,6 +60,7 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(resource("/", &["GET"]).route(web::get().to(service::root)))
         .service(resource("/health", &["GET"]).route(web::get().to(service::health)))
         .service(resource("/openapi.json", &["GET"]).route(web::get().to(service::openapi)))
+        .service(resource("/metrics", &["GET"]).route(web::get().to(metrics::metrics)))
         .service(resource("/benchmark", &["POST"]).route(web::post().to(jobs::submit)))
         .service(
             resource("/webhook/benchmark", &["POST"]).route(web::post().to(jobs::submit_legacy)),
@@ -54,6 +68,10 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(resource("/status/{job_id}", &["GET"]).route(web::get().to(jobs::status)))
         .service(resource("/jobs", &["GET"]).route(web::get().to(jobs::list)))
         .service(resource("/jobs/{job_id}", &["DELETE"]).route(web::delete().to(jobs::cancel)))
+        .service(
+            resource("/jobs/{job_id}/deliveries", &["GET"])
+                .route(web::get().to(deliveries::deliveries)),
+        )
         .default_service(web::to(route_not_found));
 }
 

@@ -1,6 +1,8 @@
-//! The command line: `zarrbench run` (one local sweep) and the output formats
-//! shared by every command that prints results.
+//! The command line: `zarrbench run` (one local sweep), `zarrbench
+//! healthcheck` (is a running service healthy?) and the output formats shared
+//! by every command that prints results.
 
+pub mod healthcheck;
 pub mod output;
 pub mod run;
 

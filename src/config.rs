@@ -13,6 +13,19 @@
 //! | `--drain-timeout` | `BENCHMARK_DRAIN_TIMEOUT` | 30 seconds |
 //! | `--retention-days` | `BENCHMARK_RETENTION_DAYS` | 30 days |
 //! | `--retention-jobs` | `BENCHMARK_RETENTION_JOBS` | 10,000 finished jobs |
+//! | `--log-format` | `BENCHMARK_LOG_FORMAT` | `human` (or `json`) |
+//! | `--log-file` | `BENCHMARK_LOG_FILE` | none (stderr only) |
+//! | `--log-level` | `BENCHMARK_LOG_LEVEL`, then `RUST_LOG` | `info` |
+//! | (environment only) | `BENCHMARK_API_KEY` | none: the service runs open |
+//! | `--api-key-file` | `BENCHMARK_API_KEY_FILE` | none |
+//! | `--submit-rate-limit` | `BENCHMARK_SUBMIT_RATE_LIMIT` | 10 submissions a minute per client |
+//! | `--read-rate-limit` | `BENCHMARK_READ_RATE_LIMIT` | 600 reads a minute per client |
+//! | (environment only) | `BENCHMARK_WEBHOOK_SECRET` | generated into the data directory |
+//! | `--webhook-retry-schedule` | `BENCHMARK_WEBHOOK_RETRY_SCHEDULE` | `0,5,300,1800,7200` seconds |
+//! | `--webhook-timeout` | `BENCHMARK_WEBHOOK_TIMEOUT` | 10 seconds per attempt |
+//! | `--webhook-allow-private` | `BENCHMARK_WEBHOOK_ALLOW_PRIVATE` | off |
+//! | `--public-url` | `BENCHMARK_PUBLIC_URL` | none: `status_url` is a path |
+//! | `--result-cache` | `BENCHMARK_RESULT_CACHE` | on |
 //!
 //! This module only reads and checks settings; it starts nothing.
 
@@ -20,6 +33,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use thiserror::Error;
+
+use crate::telemetry::logging::{LogFormat, LogOptions};
 
 /// The most jobs the guide runs at once; the default is also bounded by CPUs.
 pub const GUIDE_MAX_JOBS: usize = 4;
@@ -57,6 +72,47 @@ pub struct ServeArgs {
     /// At most this many finished jobs are kept (the newest).
     #[arg(long, env = "BENCHMARK_RETENTION_JOBS", default_value_t = 10_000)]
     pub retention_jobs: u64,
+    /// File of API keys, one per line (e.g. a systemd credential); adds to
+    /// the comma-separated keys of BENCHMARK_API_KEY.
+    #[arg(long, env = "BENCHMARK_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Submissions a client may make per minute (token bucket); 0 disables.
+    #[arg(long, env = "BENCHMARK_SUBMIT_RATE_LIMIT", default_value_t = 10)]
+    pub submit_rate_limit: u32,
+    /// Other requests a client may make per minute (token bucket); 0 disables.
+    #[arg(long, env = "BENCHMARK_READ_RATE_LIMIT", default_value_t = 600)]
+    pub read_rate_limit: u32,
+    /// Seconds before each webhook attempt, comma-separated: the first is the
+    /// delay before the first attempt, each next one the wait after a failure.
+    #[arg(
+        long,
+        env = "BENCHMARK_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "0,5,300,1800,7200"
+    )]
+    pub webhook_retry_schedule: String,
+    /// Seconds a webhook attempt may take.
+    #[arg(long, env = "BENCHMARK_WEBHOOK_TIMEOUT", default_value_t = 10)]
+    pub webhook_timeout: u64,
+    /// Allow callback URLs on loopback, private and link-local addresses.
+    #[arg(long, env = "BENCHMARK_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// The service's public base URL (e.g. `https://bench.example.org`), used
+    /// to make `status_url` in webhook events absolute.
+    #[arg(long, env = "BENCHMARK_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Answer a submission from a completed job with the same specification
+    /// on this build; `BENCHMARK_RESULT_CACHE=0` turns it off.
+    #[arg(long, env = "BENCHMARK_RESULT_CACHE", default_value = "true", value_parser = clap::builder::FalseyValueParser::new())]
+    pub result_cache: bool,
+    /// Log format: readable lines, or one JSON object per line for log shippers.
+    #[arg(long, env = "BENCHMARK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// Also append every log event to this file (stderr keeps its copy).
+    #[arg(long, env = "BENCHMARK_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Log filter such as `info` or `info,zarrbench=debug`; unset: RUST_LOG, else info.
+    #[arg(long, env = "BENCHMARK_LOG_LEVEL")]
+    pub log_level: Option<String>,
 }
 
 /// Checked settings the service runs with.
@@ -72,6 +128,56 @@ pub struct Settings {
     pub max_volume_bytes: u64,
     pub drain_timeout: Duration,
     pub retention: Retention,
+    pub access: AccessSettings,
+    pub webhook: WebhookSettings,
+    /// Whether submissions may be answered from the result cache.
+    pub result_cache: bool,
+}
+
+/// Who may call the service and how often.
+#[derive(Clone, Default)]
+pub struct AccessSettings {
+    /// Accepted bearer keys; empty means the service runs open.
+    pub api_keys: Vec<String>,
+    /// Submissions per minute per client; 0 disables the limit.
+    pub submit_per_minute: u32,
+    /// Other requests per minute per client; 0 disables the limit.
+    pub read_per_minute: u32,
+}
+
+impl std::fmt::Debug for AccessSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessSettings")
+            .field("api_keys", &format_args!("{} key(s)", self.api_keys.len()))
+            .field("submit_per_minute", &self.submit_per_minute)
+            .field("read_per_minute", &self.read_per_minute)
+            .finish()
+    }
+}
+
+/// How webhook events are signed and delivered.
+#[derive(Clone, Default)]
+pub struct WebhookSettings {
+    /// `whsec_<base64>` from BENCHMARK_WEBHOOK_SECRET; `None` means the one
+    /// stored in the data directory (generated on first start).
+    pub secret: Option<String>,
+    /// Delay before the first attempt, then the wait after each failure.
+    pub retry_schedule: Vec<Duration>,
+    pub timeout: Duration,
+    pub allow_private: bool,
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("retry_schedule", &self.retry_schedule)
+            .field("timeout", &self.timeout)
+            .field("allow_private", &self.allow_private)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
 }
 
 /// Which finished jobs are kept; applied at start-up and every hour.
@@ -104,9 +210,21 @@ pub enum ConfigError {
     /// A numeric setting is out of range.
     #[error("{0}")]
     OutOfRange(String),
+    /// The API key file could not be read or is empty.
+    #[error("cannot read API keys from {path}: {reason}; put one key per line")]
+    ApiKeyFile { path: PathBuf, reason: String },
 }
 
 impl ServeArgs {
+    /// How the service logs; checked when logging starts.
+    pub fn log_options(&self) -> LogOptions {
+        LogOptions {
+            format: self.log_format,
+            file: self.log_file.clone(),
+            level: self.log_level.clone(),
+        }
+    }
+
     /// Checks the values and prepares the data directory.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         let max_jobs = self.max_jobs.unwrap_or_else(default_max_jobs);
@@ -122,6 +240,26 @@ impl ServeArgs {
             ));
         }
         let data_dir = prepare_data_dir(&self.data_dir)?;
+        let access = AccessSettings {
+            api_keys: api_keys(
+                std::env::var("BENCHMARK_API_KEY").ok().as_deref(),
+                self.api_key_file.as_deref(),
+            )?,
+            submit_per_minute: self.submit_rate_limit,
+            read_per_minute: self.read_rate_limit,
+        };
+        let webhook = WebhookSettings {
+            secret: std::env::var("BENCHMARK_WEBHOOK_SECRET")
+                .ok()
+                .filter(|secret| !secret.trim().is_empty()),
+            retry_schedule: retry_schedule(&self.webhook_retry_schedule)?,
+            timeout: Duration::from_secs(self.webhook_timeout.max(1)),
+            allow_private: self.webhook_allow_private,
+            public_url: self
+                .public_url
+                .as_ref()
+                .map(|url| url.trim_end_matches('/').to_string()),
+        };
         Ok(Settings {
             host: self.host.clone(),
             port: self.port,
@@ -135,8 +273,72 @@ impl ServeArgs {
                 max_age_days: self.retention_days,
                 max_jobs: self.retention_jobs,
             },
+            access,
+            webhook,
+            result_cache: self.result_cache,
         })
     }
+}
+
+/// API keys from the comma-separated environment value and the key file (one
+/// per line, `#` comments and blank lines ignored).
+fn api_keys(from_env: Option<&str>, file: Option<&Path>) -> Result<Vec<String>, ConfigError> {
+    let mut keys: Vec<String> = from_env
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::ApiKeyFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let from_file: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        if from_file.is_empty() {
+            return Err(ConfigError::ApiKeyFile {
+                path: path.to_path_buf(),
+                reason: "it holds no key".to_string(),
+            });
+        }
+        keys.extend(from_file);
+    }
+    if keys.iter().any(|key| key.len() < 16) {
+        return Err(ConfigError::OutOfRange(
+            "every API key must be at least 16 characters; generate one with `openssl rand -hex 32`"
+                .into(),
+        ));
+    }
+    Ok(keys)
+}
+
+/// Parses `0,5,300` (seconds) into the webhook retry schedule.
+fn retry_schedule(text: &str) -> Result<Vec<Duration>, ConfigError> {
+    let seconds: Vec<f64> = crate::cli::parse_list(text).map_err(|message| {
+        ConfigError::OutOfRange(format!(
+            "webhook retry schedule: {message}; set BENCHMARK_WEBHOOK_RETRY_SCHEDULE to seconds like 0,5,300"
+        ))
+    })?;
+    if seconds.is_empty() || seconds.len() > 20 {
+        return Err(ConfigError::OutOfRange(
+            "webhook retry schedule must list 1 to 20 delays".into(),
+        ));
+    }
+    if seconds
+        .iter()
+        .any(|s| !s.is_finite() || *s < 0.0 || *s > 7.0 * 86400.0)
+    {
+        return Err(ConfigError::OutOfRange(
+            "webhook retry delays must be 0 to 604800 seconds".into(),
+        ));
+    }
+    Ok(seconds.into_iter().map(Duration::from_secs_f64).collect())
 }
 
 /// The guide's 4 jobs, but never more than the machine has logical CPUs, so

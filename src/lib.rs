@@ -9,4 +9,6 @@ pub mod data;
 pub mod registry;
 pub mod spec;
 pub mod sweep;
+pub mod telemetry;
+pub mod webhook;
 pub mod worker;

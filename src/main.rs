@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use zarrbench::{api, cli, config};
+use zarrbench::{api, cli, config, telemetry};
 
 /// Benchmarks Zarr codecs and chunk layouts on microscopy-like volumes.
 ///
@@ -27,6 +27,8 @@ enum Command {
     Serve(config::ServeArgs),
     /// Run one sweep on this machine and print the results.
     Run(cli::run::RunArgs),
+    /// Exit 0 if a running service's /health says healthy, 1 otherwise.
+    Healthcheck(cli::healthcheck::HealthcheckArgs),
 }
 
 fn main() {
@@ -36,6 +38,7 @@ fn main() {
     };
     let outcome = match cli.command {
         Some(Command::Run(args)) => cli::run::execute(&args),
+        Some(Command::Healthcheck(args)) => std::process::exit(cli::healthcheck::execute(&args)),
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     };
@@ -48,20 +51,12 @@ fn main() {
 /// Starts the service and blocks until it has drained after a signal.
 fn serve(args: &config::ServeArgs) -> Result<(), String> {
     let settings = args.settings().map_err(|e| e.to_string())?;
-    init_logging();
+    telemetry::logging::init(&args.log_options()).map_err(|e| e.to_string())?;
+    telemetry::metrics::install(settings.job_timeout)
+        .map_err(|e| format!("cannot start the metrics recorder: {e}"))?;
     actix_rt::System::new()
         .block_on(api::server::serve(settings))
         .map_err(|e| e.to_string())
-}
-
-/// Human-readable logs on stderr, `RUST_LOG` to filter (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 /// Help and version print in full; any other argument error is one line.

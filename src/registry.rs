@@ -19,6 +19,7 @@
 //!   and all but the newest `retention_jobs` final jobs, are deleted at start
 //!   and every hour. Pending and running jobs are never deleted.
 
+pub mod cache;
 pub mod handlers;
 pub mod job;
 pub mod messages;
@@ -35,6 +36,8 @@ use uuid::Uuid;
 
 use crate::benchmark::RunContext;
 use crate::config::{Retention, Settings};
+use crate::telemetry;
+use crate::webhook::Webhooks;
 use crate::worker::{BenchmarkWorker, RunJob};
 use job::{JobRecord, JobStatus, StatusCounts};
 use store::{JobStore, StoreError};
@@ -96,6 +99,8 @@ pub struct JobRegistry {
     draining: bool,
     /// Running mean of sweep durations, for `Retry-After`.
     mean_job_seconds: f64,
+    /// Callback delivery for jobs that reach a final state.
+    webhooks: Option<Webhooks>,
 }
 
 impl Actor for JobRegistry {
@@ -117,6 +122,7 @@ impl JobRegistry {
         mut store: Box<dyn JobStore>,
         limits: Limits,
         context: RunContext,
+        webhooks: Option<Webhooks>,
     ) -> Result<Addr<JobRegistry>, StoreError> {
         let recovered = recovery::recover(store.as_mut())?;
         let counts = store.counts()?;
@@ -142,6 +148,7 @@ impl JobRegistry {
                 counts,
                 draining: false,
                 mean_job_seconds: 10.0,
+                webhooks,
             }
         }))
     }
@@ -172,6 +179,7 @@ impl JobRegistry {
             job.record.status = JobStatus::Running;
             job.record.started_at = Some(job::now());
             job.record.attempts += 1;
+            telemetry::metrics::job_started(elapsed_since(job.record.submitted_at));
             let deadline = Instant::now() + self.limits.job_timeout;
             job.deadline = Some(deadline);
             if let Err(error) = self.store.update(&job.record) {
@@ -225,12 +233,20 @@ impl JobRegistry {
             tracing::error!(job_id = %id, %error, "could not record job end");
         }
         self.counts.moved(Some(previous), status);
+        let run_time = job
+            .record
+            .started_at
+            .filter(|_| previous == JobStatus::Running);
+        telemetry::metrics::job_finished(status, run_time.map(elapsed_since));
         tracing::info!(
             job_id = %id,
             status = status.name(),
             error = job.record.error.as_deref(),
             "job finished"
         );
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.enqueue(&job.record);
+        }
         Some(job.record)
     }
 
@@ -284,6 +300,11 @@ impl ActiveJob {
             progress_saved: None,
         }
     }
+}
+
+/// Wall-clock time from `since` to now; zero if the clock went backwards.
+fn elapsed_since(since: chrono::DateTime<chrono::Utc>) -> Duration {
+    (job::now() - since).to_std().unwrap_or_default()
 }
 
 /// The error of a job that ran past the timeout.

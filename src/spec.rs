@@ -62,8 +62,11 @@ pub struct BenchmarkRequest {
     /// `memory` (default) or `filesystem`.
     #[schema(schema_with = names::store)]
     pub store: Option<String>,
-    /// http(s) URL stored with the job for result delivery.
+    /// http(s) URL called with a signed event when the job ends.
     pub callback_url: Option<String>,
+    /// `false` forces a fresh run instead of reusing the results of a
+    /// completed job with the same specification (default `true`).
+    pub cache: Option<bool>,
 }
 
 /// The original Python service's body for `POST /webhook/benchmark`.
@@ -73,8 +76,10 @@ pub struct BenchmarkRequest {
 pub struct LegacyRequest {
     pub dataset: LegacyDataset,
     pub benchmark: Option<LegacyBenchmark>,
-    /// http(s) URL stored with the job for result delivery.
+    /// http(s) URL called with a signed event when the job ends.
     pub callback_url: Option<String>,
+    /// `false` forces a fresh run instead of reusing cached results.
+    pub cache: Option<bool>,
 }
 
 /// `dataset` of a [`LegacyRequest`].
@@ -174,6 +179,8 @@ pub struct CheckedRequest {
     pub callback_url: Option<String>,
     /// Configurations the sweep will measure.
     pub planned: usize,
+    /// Whether the result cache may answer this request.
+    pub use_cache: bool,
 }
 
 /// Why a request body was refused; each variant has a stable code.
@@ -306,7 +313,9 @@ impl BenchmarkRequest {
             spec.threads = threads;
         }
         spec.store = parse_store(self.store.as_deref())?;
-        finish(spec, self.callback_url.as_deref(), max_volume_bytes)
+        let mut checked = finish(spec, self.callback_url.as_deref(), max_volume_bytes)?;
+        checked.use_cache = self.cache.unwrap_or(true);
+        Ok(checked)
     }
 }
 
@@ -330,7 +339,9 @@ impl LegacyRequest {
         if let Some(num_runs) = bench.num_runs {
             spec.repeats = num_runs;
         }
-        finish(spec, self.callback_url.as_deref(), max_volume_bytes)
+        let mut checked = finish(spec, self.callback_url.as_deref(), max_volume_bytes)?;
+        checked.use_cache = self.cache.unwrap_or(true);
+        Ok(checked)
     }
 }
 
@@ -425,6 +436,7 @@ fn finish(
         spec,
         callback_url,
         planned: plan.len(),
+        use_cache: true,
     })
 }
 

@@ -24,7 +24,8 @@ use crate::benchmark::{self, BenchmarkError, BenchmarkSpec, RunContext};
 use crate::registry::JobRegistry;
 use crate::registry::job::Progress;
 use crate::registry::messages::{JobFinished, JobProgress, WorkerOutcome};
-use crate::sweep::{ConfigResult, Observer, SweepError};
+use crate::sweep::{ConfigResult, Observer, SweepError, plan};
+use crate::telemetry;
 
 /// The environment variable of the debug-only panic hook.
 pub const TEST_PANIC_ENV: &str = "ZARRBENCH_TEST_PANIC_DATASET";
@@ -60,13 +61,20 @@ impl Handler<RunJob> for BenchmarkWorker {
     type Result = ();
 
     fn handle(&mut self, job: RunJob, _: &mut Self::Context) {
-        let span = tracing::info_span!("job", job_id = %job.id);
+        let profile = job.spec.plan.profile.unwrap_or(plan::DEFAULT_PROFILE);
+        let span = tracing::info_span!(
+            "job",
+            job_id = %job.id,
+            dataset_type = job.spec.volume.modality.name(),
+            profile = profile.name(),
+        );
         let _entered = span.enter();
         let observer = JobObserver {
             id: job.id,
             registry: self.registry.clone(),
             cancel: job.cancel.clone(),
             deadline: job.deadline,
+            volume_bytes: job.spec.volume.num_bytes(),
         };
 
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -102,6 +110,8 @@ struct JobObserver {
     registry: Addr<JobRegistry>,
     cancel: Arc<AtomicBool>,
     deadline: Instant,
+    /// Uncompressed size of the volume, for the bytes-benchmarked counter.
+    volume_bytes: u64,
 }
 
 impl Observer for JobObserver {
@@ -109,7 +119,12 @@ impl Observer for JobObserver {
         self.send_progress(0, total);
     }
 
-    fn measured(&self, done: usize, total: usize, _result: &ConfigResult) {
+    fn measured(&self, done: usize, total: usize, result: &ConfigResult) {
+        let round_trips = result.measured.as_ref().map_or(0, |m| u64::from(m.repeats));
+        telemetry::metrics::configuration_measured(
+            result.config.codec.name(),
+            self.volume_bytes.saturating_mul(round_trips),
+        );
         self.send_progress(done, total);
     }
 

@@ -39,6 +39,7 @@ trap cleanup EXIT
 # 429 stays rare (it is documented, so it would not fail the run either).
 "$bin" serve --host 127.0.0.1 --port 0 --data-dir "$work/data" \
     --max-volume-bytes 65536 --max-queued 100000 --max-jobs 2 \
+    --submit-rate-limit 0 --read-rate-limit 0 \
     >"$work/stdout" 2>"$work/server.log" &
 server_pid=$!
 

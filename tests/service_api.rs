@@ -99,7 +99,9 @@ fn a_pending_status_has_null_timestamps_until_reached() {
 #[test]
 fn legacy_webhook_body_is_accepted_with_202_and_status_url() {
     let dir = temp_dir();
-    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    // The callback is on loopback, which the SSRF guard refuses by default.
+    let allow_private = [("BENCHMARK_WEBHOOK_ALLOW_PRIVATE", "1")];
+    let server = Server::start(&dir.path().join("data"), &[], &allow_private);
     let body = json!({
         "dataset": {"type": "synthetic", "shape": [16, 16, 16], "name": "tiny", "dtype": "uint16", "voxel_size": [1.0, 1.0, 1.0]},
         "benchmark": {"codecs": ["blosc_zstd", "blosc_lz4"], "chunk_sizes": [[8, 8, 8]], "compression_profile": "fast", "num_runs": 1},

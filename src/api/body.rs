@@ -17,8 +17,18 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// type than `application/json` or `application/*+json` is refused.
 pub async fn read_json<T: DeserializeOwned>(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<T, ApiError> {
+    let body = read_body(request, payload).await?;
+    Ok(spec::decode(&body)?)
+}
+
+/// Reads a body declared as JSON, of at most [`MAX_BODY_BYTES`], without
+/// parsing it.
+pub async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::Bytes, ApiError> {
     check_content_type(request)?;
     let declared = request
         .headers()
@@ -41,7 +51,7 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(spec::decode(&body)?)
+    Ok(body.freeze())
 }
 
 fn check_content_type(request: &HttpRequest) -> Result<(), ApiError> {

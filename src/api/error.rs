@@ -66,6 +66,35 @@ pub enum ApiError {
     /// The registry did not answer (it stopped or is overloaded).
     #[error("the job registry is unavailable ({0}); retry shortly")]
     Unavailable(String),
+    /// No API key, or not one of the configured keys.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The client is over its rate limit.
+    #[error(
+        "too many {kind} requests: the limit is {limit} a minute per client; retry after {retry_after_secs} s"
+    )]
+    RateLimited {
+        kind: &'static str,
+        limit: u32,
+        retry_after_secs: u64,
+    },
+    /// The callback URL is refused by the SSRF guard.
+    #[error(transparent)]
+    Callback(#[from] crate::webhook::target::TargetError),
+    /// The `Idempotency-Key` header is malformed.
+    #[error("{0}")]
+    InvalidIdempotencyKey(String),
+    /// The `Idempotency-Key` was first used with another request.
+    #[error(
+        "this Idempotency-Key was already used with a different request body or route; use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still being handled.
+    #[error("a request with this Idempotency-Key is still being processed; retry in a moment")]
+    IdempotencyKeyInUse,
+    /// A store the API reads directly (idempotency keys, deliveries) failed.
+    #[error("the service's store failed ({0}); retry shortly")]
+    StoreFailed(String),
 }
 
 impl ApiError {
@@ -88,6 +117,13 @@ impl ApiError {
                 RegistryError::Store(_) => "store-unavailable",
             },
             ApiError::Unavailable(_) => "registry-unavailable",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::RateLimited { .. } => "rate-limited",
+            ApiError::Callback(error) => error.code(),
+            ApiError::InvalidIdempotencyKey(_) => "invalid-idempotency-key",
+            ApiError::IdempotencyKeyReused => "idempotency-key-reused",
+            ApiError::IdempotencyKeyInUse => "idempotency-key-in-use",
+            ApiError::StoreFailed(_) => "store-unavailable",
         }
     }
 
@@ -97,7 +133,12 @@ impl ApiError {
                 retry_after_secs, ..
             }) => Some(*retry_after_secs),
             ApiError::Registry(RegistryError::Draining | RegistryError::Store(_))
-            | ApiError::Unavailable(_) => Some(30),
+            | ApiError::Unavailable(_)
+            | ApiError::StoreFailed(_) => Some(30),
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            ApiError::IdempotencyKeyInUse => Some(1),
             _ => None,
         }
     }
@@ -109,7 +150,14 @@ impl ResponseError for ApiError {
             ApiError::Spec(_)
             | ApiError::Payload(_)
             | ApiError::BadPath(_)
-            | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadQuery(_)
+            | ApiError::Callback(_)
+            | ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::StoreFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
@@ -133,6 +181,9 @@ impl ResponseError for ApiError {
         }
         if let ApiError::MethodNotAllowed { allowed, .. } = self {
             response.insert_header((header::ALLOW, allowed.clone()));
+        }
+        if let ApiError::Unauthorized(_) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"zarrbench\""));
         }
         if matches!(self.code(), "store-unavailable" | "registry-unavailable") {
             tracing::warn!(code = self.code(), error = %self, "request refused");

@@ -2,24 +2,27 @@
 //! parses, sends one message to the registry and shapes the reply; none runs
 //! a sweep or touches the store.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::AppState;
-use super::body::read_json;
+use super::access;
+use super::body::read_body;
 use super::error::{ApiError, ErrorBody};
+use super::idempotency::{Answer, Claim};
 use crate::registry::job::{JobRecord, JobStatus, Progress, RequestForm, format_time};
 use crate::registry::messages::{CancelJob, Cancelled, GetJob, ListJobs, Submit};
-use crate::spec::{BenchmarkRequest, CheckedRequest, LegacyRequest};
+use crate::spec::{self, BenchmarkRequest, CheckedRequest, LegacyRequest};
+use crate::webhook::target;
 
 /// Answer to `POST /benchmark`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SubmitResponse {
     pub job_id: Uuid,
-    /// Always `pending`.
+    /// `pending`, or `completed` when the result cache answered.
     pub status: String,
     pub message: String,
 }
@@ -110,13 +113,18 @@ pub struct ListQuery {
 
 /// Submit a benchmark job (the guide's body).
 #[utoipa::path(post, path = "/benchmark", tag = "jobs", request_body = BenchmarkRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes a retried submission safe: the same key with the same body returns the first answer (24 h)")),
     responses(
-        (status = 201, description = "Job queued", body = SubmitResponse,
+        (status = 201, description = "Job queued (or, from the result cache, already completed)", body = SubmitResponse,
             headers(("Location" = String, description = "/status/{job_id}"))),
-        (status = 400, description = "Invalid body; `code` names the problem", body = ErrorBody),
+        (status = 400, description = "Invalid body or callback_url refused; `code` names the problem", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 409, description = "The first request with this Idempotency-Key is still running", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Body not JSON", body = ErrorBody),
-        (status = 429, description = "Queue full; see Retry-After", body = ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with another body", body = ErrorBody),
+        (status = 429, description = "Queue full or rate limit reached; see Retry-After", body = ErrorBody),
         (status = 503, description = "Shutting down", body = ErrorBody),
     ))]
 pub async fn submit(
@@ -124,27 +132,40 @@ pub async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body: BenchmarkRequest = read_json(&request, payload).await?;
-    let checked = body.check(state.max_volume_bytes)?;
-    let job = enqueue(&state, checked, RequestForm::Guide).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/status/{}", job.id)))
-        .json(SubmitResponse {
-            job_id: job.id,
-            status: JobStatus::Pending.name().to_string(),
-            message: "Benchmark job queued successfully".to_string(),
-        }))
+    let body = read_body(&request, payload).await?;
+    idempotent(&request, &state, "/benchmark", &body, async {
+        let parsed: BenchmarkRequest = spec::decode(&body)?;
+        let mut checked = parsed.check(state.max_volume_bytes)?;
+        checked.use_cache &= state.result_cache;
+        let job = enqueue(&state, checked, RequestForm::Guide).await?;
+        let (status, message) = submitted(&job);
+        Ok(Answer {
+            status: StatusCode::CREATED,
+            location: format!("/status/{}", job.id),
+            body: json_value(&SubmitResponse {
+                job_id: job.id,
+                status,
+                message,
+            }),
+        })
+    })
+    .await
 }
 
 /// Submit a benchmark job (the original service's nested body).
 #[utoipa::path(post, path = "/webhook/benchmark", tag = "jobs", request_body = LegacyRequest,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Makes a retried submission safe: the same key with the same body returns the first answer (24 h)")),
     responses(
         (status = 202, description = "Job accepted", body = AcceptedResponse,
             headers(("Location" = String, description = "/status/{job_id}"))),
-        (status = 400, description = "Invalid body; `code` names the problem", body = ErrorBody),
+        (status = 400, description = "Invalid body or callback_url refused; `code` names the problem", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 409, description = "The first request with this Idempotency-Key is still running", body = ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Body not JSON", body = ErrorBody),
-        (status = 429, description = "Queue full; see Retry-After", body = ErrorBody),
+        (status = 422, description = "Idempotency-Key reused with another body", body = ErrorBody),
+        (status = 429, description = "Queue full or rate limit reached; see Retry-After", body = ErrorBody),
         (status = 503, description = "Shutting down", body = ErrorBody),
     ))]
 pub async fn submit_legacy(
@@ -152,18 +173,70 @@ pub async fn submit_legacy(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body: LegacyRequest = read_json(&request, payload).await?;
-    let checked = body.check(state.max_volume_bytes)?;
-    let job = enqueue(&state, checked, RequestForm::Legacy).await?;
-    let status_url = format!("/status/{}", job.id);
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, status_url.clone()))
-        .json(AcceptedResponse {
-            job_id: job.id,
-            status: "accepted".to_string(),
-            message: "Benchmark job accepted".to_string(),
-            status_url,
-        }))
+    let body = read_body(&request, payload).await?;
+    idempotent(&request, &state, "/webhook/benchmark", &body, async {
+        let parsed: LegacyRequest = spec::decode(&body)?;
+        let mut checked = parsed.check(state.max_volume_bytes)?;
+        checked.use_cache &= state.result_cache;
+        let job = enqueue(&state, checked, RequestForm::Legacy).await?;
+        let status_url = format!("/status/{}", job.id);
+        Ok(Answer {
+            status: StatusCode::ACCEPTED,
+            location: status_url.clone(),
+            body: json_value(&AcceptedResponse {
+                job_id: job.id,
+                status: "accepted".to_string(),
+                message: "Benchmark job accepted".to_string(),
+                status_url,
+            }),
+        })
+    })
+    .await
+}
+
+/// Runs a submission under its `Idempotency-Key`, if the request has one.
+async fn idempotent(
+    request: &HttpRequest,
+    state: &AppState,
+    route: &str,
+    body: &[u8],
+    submission: impl Future<Output = Result<Answer, ApiError>>,
+) -> Result<HttpResponse, ApiError> {
+    let client = access::client_of(request);
+    let claim = state.idempotency.claim(request, &client, route, body)?;
+    if let Claim::Replay(answer) = &claim {
+        return Ok(answer.response(true));
+    }
+    match submission.await {
+        Ok(answer) => {
+            state.idempotency.complete(&claim, &answer);
+            Ok(answer.response(false))
+        }
+        Err(error) => {
+            state.idempotency.release(&claim);
+            Err(error)
+        }
+    }
+}
+
+/// The status and message a submission reports: `pending`, or `completed`
+/// when the result cache answered it.
+fn submitted(job: &JobRecord) -> (String, String) {
+    if job.status == JobStatus::Completed {
+        (
+            job.status.name().to_string(),
+            "Benchmark job answered from the result cache".to_string(),
+        )
+    } else {
+        (
+            JobStatus::Pending.name().to_string(),
+            "Benchmark job queued successfully".to_string(),
+        )
+    }
+}
+
+fn json_value<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 async fn enqueue(
@@ -171,6 +244,9 @@ async fn enqueue(
     request: CheckedRequest,
     form: RequestForm,
 ) -> Result<JobRecord, ApiError> {
+    if let Some(url) = &request.callback_url {
+        target::check(url, state.webhooks.allow_private()).await?;
+    }
     Ok(state.registry.send(Submit { request, form }).await??)
 }
 

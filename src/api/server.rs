@@ -8,6 +8,7 @@
 //! start. The process then exits 0.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Addr;
@@ -15,11 +16,15 @@ use actix_web::{App, HttpServer, web};
 use thiserror::Error;
 
 use super::AppState;
+use super::access::Access;
+use super::idempotency::IdempotencyStore;
 use crate::benchmark::RunContext;
 use crate::config::Settings;
 use crate::registry::messages::{BeginDrain, InterruptRunning, RunningCount};
 use crate::registry::store::{SqliteStore, StoreError};
-use crate::registry::{JobRegistry, Limits};
+use crate::registry::{JobRegistry, Limits, cache};
+use crate::telemetry;
+use crate::webhook::{self, Webhooks};
 
 /// Why the service could not start.
 #[derive(Debug, Error)]
@@ -33,6 +38,9 @@ pub enum ServeError {
         address: String,
         source: std::io::Error,
     },
+    /// The webhook secret, delivery store or idempotency store is unusable.
+    #[error("{0}")]
+    Security(String),
     /// The server stopped with an I/O error.
     #[error("the HTTP server failed: {0}")]
     Io(#[from] std::io::Error),
@@ -50,12 +58,27 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         data_dir: settings.data_dir.clone(),
         max_volume_bytes: settings.max_volume_bytes,
     };
-    let registry = JobRegistry::start(Box::new(store), Limits::from_settings(&settings), context)
-        .map_err(store_error)?;
+    let webhooks = Webhooks::start(&settings.data_dir, &settings.webhook)
+        .map_err(|e| ServeError::Security(e.to_string()))?;
+    let idempotency = IdempotencyStore::open(&settings.data_dir)
+        .map_err(|e| ServeError::Security(format!("cannot open the idempotency key store: {e}")))?;
+    webhook::describe_metrics();
+    cache::describe_metrics();
+    let registry = JobRegistry::start(
+        Box::new(store),
+        Limits::from_settings(&settings),
+        context,
+        Some(webhooks.clone()),
+    )
+    .map_err(store_error)?;
 
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         max_volume_bytes: settings.max_volume_bytes,
+        access: web::Data::new(Access::new(&settings.access)),
+        idempotency: Arc::new(idempotency),
+        webhooks,
+        result_cache: settings.result_cache,
     });
     let address = format!("{}:{}", settings.host, settings.port);
     let http_workers = std::thread::available_parallelism()
@@ -64,6 +87,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(super::json_errors())
+            .wrap(actix_web::middleware::from_fn(super::access::guard))
+            .wrap(actix_web::middleware::from_fn(telemetry::request::observe))
             .configure(|config| super::configure(config, state.clone()))
     })
     .workers(http_workers)

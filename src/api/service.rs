@@ -92,7 +92,11 @@ const ENDPOINTS: [(&str, &str, &str); 9] = [
         "/openapi.json",
         "OpenAPI 3 description of every route",
     ),
-    ("GET", "/metrics", "Prometheus metrics, where enabled"),
+    (
+        "GET",
+        "/metrics",
+        "Prometheus metrics (text exposition format)",
+    ),
 ];
 
 /// The service, its version and its endpoints.
@@ -105,7 +109,6 @@ pub async fn root() -> HttpResponse {
         description: env!("CARGO_PKG_DESCRIPTION").to_string(),
         endpoints: ENDPOINTS
             .iter()
-            .filter(|(_, path, _)| *path != "/metrics")
             .map(|(method, path, description)| Endpoint {
                 method: method.to_string(),
                 path: path.to_string(),

@@ -14,17 +14,20 @@ use super::layout::{Layout, Region};
 use super::noise::{NoiseField, Sequence, key, poisson};
 use super::quantize::Intensity;
 use super::render::Model;
-use super::structures::{Blob, BlobSet, FilamentStyle, Profile, population, trace_filament};
+use super::structures::{Blob, BlobSet, Filaments, Profile, population};
 
 const DARK_COUNTS: f32 = 0.05;
 /// Largest count of the 12-bit detector path.
 const SATURATION: f32 = 4095.0;
 
-const FILAMENT_DENSITY: f32 = 1.0 / 40_000.0;
-const FILAMENT_LENGTH: (f32, f32) = (40.0, 120.0);
-const FILAMENT_RADIUS: f32 = 0.9;
-const FILAMENT_PEAK: (f32, f32) = (8.0, 25.0);
-const FILAMENT_BEND: f32 = 0.08;
+/// The cytoskeletal filaments.
+const FILAMENTS: Filaments = Filaments {
+    density: 1.0 / 40_000.0,
+    length: (40.0, 120.0),
+    radius: 0.9,
+    peak: (8.0, 25.0),
+    bend: 0.08,
+};
 
 const PUNCTUM_DENSITY: f32 = 1.0 / 4000.0;
 const PUNCTUM_SIGMA: (f32, f32) = (1.0, 1.6);
@@ -68,7 +71,9 @@ impl Model for Confocal {
 
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         self.scenes[frame.channel].add_to(&patch, out);
 
         let bleach = bleaching(frame.time, BLEACHING);
@@ -88,20 +93,11 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> BlobSet {
     let voxels = layout.frame_voxels();
     let mut blobs = Vec::new();
 
-    let bounds = layout.bounds(FILAMENT_LENGTH.1 / 2.0);
-    for _ in 0..population(&bounds, FILAMENT_DENSITY, voxels, &mut sequence) {
-        let style = FilamentStyle {
-            radius: FILAMENT_RADIUS,
-            peak: sequence.range(FILAMENT_PEAK.0, FILAMENT_PEAK.1),
-            bend: FILAMENT_BEND,
-        };
-        let (start, direction) = (bounds.sample(&mut sequence), sequence.direction());
-        let length = sequence.range(FILAMENT_LENGTH.0, FILAMENT_LENGTH.1);
-        trace_filament(start, direction, length, style, &mut sequence, &mut blobs);
-    }
+    let bounds = layout.bounds(3.0 * FILAMENTS.radius + DRIFT);
+    FILAMENTS.scatter(&bounds, voxels, &mut sequence, &mut blobs);
 
     let bounds = layout.bounds(3.0 * PUNCTUM_SIGMA.1 + DRIFT);
-    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, 1.0, &mut sequence) {
         let sigma = sequence.range(PUNCTUM_SIGMA.0, PUNCTUM_SIGMA.1);
         blobs.push(Blob {
             centre: bounds.sample(&mut sequence),
@@ -112,7 +108,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> BlobSet {
     }
 
     let bounds = layout.bounds(NUCLEUS_RADIUS.1 + DRIFT);
-    for _ in 0..population(&bounds, NUCLEUS_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, NUCLEUS_DENSITY, voxels, 1.0, &mut sequence) {
         let radius = sequence.range(NUCLEUS_RADIUS.0, NUCLEUS_RADIUS.1);
         blobs.push(Blob {
             centre: bounds.sample(&mut sequence),

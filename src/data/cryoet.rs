@@ -87,7 +87,9 @@ impl Tomogram {
     fn signal(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
         let scene = &self.scenes[frame.channel];
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         scene.ice.add_to(&patch, ICE_AMPLITUDE, out);
         scene.particles.add_to(&patch, out);
         scene.vesicles.add_to(&patch, out);
@@ -138,7 +140,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     let voxels = layout.frame_voxels();
 
     let bounds = layout.bounds(3.0 * PARTICLE_SIGMA.1 * MISSING_WEDGE_STRETCH + DRIFT);
-    let particles = (0..population(&bounds, PARTICLE_DENSITY, voxels, &mut sequence))
+    let particles = (0..population(&bounds, PARTICLE_DENSITY, voxels, 1.0, &mut sequence))
         .map(|_| {
             let sigma = sequence.range(PARTICLE_SIGMA.0, PARTICLE_SIGMA.1);
             Blob {
@@ -151,7 +153,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
         .collect();
 
     let bounds = layout.bounds(VESICLE_RADIUS.1 + 4.0 * VESICLE_WALL + DRIFT);
-    let vesicles = (0..population(&bounds, VESICLE_DENSITY, voxels, &mut sequence))
+    let vesicles = (0..population(&bounds, VESICLE_DENSITY, voxels, 1.0, &mut sequence))
         .map(|_| {
             let radius = sequence.range(VESICLE_RADIUS.0, VESICLE_RADIUS.1);
             Blob {

@@ -101,7 +101,13 @@ impl Model for Custom {
 fn scene(layout: &Layout, seed: u64, channel: usize, mixture: &Mixture) -> BlobSet {
     let mut sequence = Sequence::new(key(seed, &[SCENE_PURPOSE, channel as u64]));
     let bounds = layout.bounds(3.0 * mixture.blob_sigma.1 + mixture.drift);
-    let count = population(&bounds, mixture.blob_density, layout.frame_voxels(), &mut sequence);
+    let count = population(
+        &bounds,
+        mixture.blob_density,
+        layout.frame_voxels(),
+        1.0,
+        &mut sequence,
+    );
     BlobSet::new(
         (0..count)
             .map(|_| {

@@ -1,12 +1,12 @@
 //! Where a volume's voxels sit in space and in the (t, c) frame stack.
 //!
 //! A shape of 1 to 5 axes is read as `[t, c, z, y, x]` with leading axes
-//! dropped: the last (up to) three axes are spatial, a fourth axis is time and a
-//! fifth is channel then time (`[t, c, ...]`). Missing spatial axes have length
-//! 1. Positions are physical: voxel `i` along an axis sits at `i * spacing`,
-//! where the spacings come from `voxel_size` divided by its finest spatial
-//! entry, so the finest axis has spacing 1 and structure sizes are given in
-//! finest-voxel units whatever unit the request used.
+//! dropped: the last (up to) three axes are spatial and missing spatial axes
+//! have length 1; with four axes the first is time, with five the first two
+//! are time and channel. Positions are physical: voxel `i` along an axis sits
+//! at `i * spacing`, where the spacings come from `voxel_size` divided by its
+//! finest spatial entry, so the finest axis has spacing 1 and structure sizes
+//! are given in finest-voxel units whatever unit the request used.
 
 use std::ops::Range;
 
@@ -81,7 +81,9 @@ pub(crate) struct Bounds {
 
 impl Bounds {
     pub(crate) fn volume(&self) -> f32 {
-        (0..3).map(|axis| self.high[axis] - self.low[axis]).product()
+        (0..3)
+            .map(|axis| self.high[axis] - self.low[axis])
+            .product()
     }
 
     /// A point drawn uniformly from the box.
@@ -131,9 +133,7 @@ impl Layout {
     pub(crate) fn bounds(&self, margin: f32) -> Bounds {
         Bounds {
             low: [-margin; 3],
-            high: [0, 1, 2].map(|axis| {
-                (self.dims[axis] - 1) as f32 * self.spacing[axis] + margin
-            }),
+            high: [0, 1, 2].map(|axis| (self.dims[axis] - 1) as f32 * self.spacing[axis] + margin),
         }
     }
 
@@ -224,7 +224,13 @@ mod tests {
         let layout = Layout::new(&spec(&[2, 3, 4, 5, 6], None));
         assert_eq!((layout.times, layout.channels), (2, 3));
         assert_eq!(layout.dims, [4, 5, 6]);
-        assert_eq!(layout.frame(4), Frame { time: 1, channel: 1 });
+        assert_eq!(
+            layout.frame(4),
+            Frame {
+                time: 1,
+                channel: 1
+            }
+        );
     }
 
     #[test]

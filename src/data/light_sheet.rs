@@ -84,7 +84,9 @@ impl Model for LightSheet {
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
         let scene = &self.scenes[frame.channel];
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         scene.nuclei.add_to(&patch, out);
 
         let bleach = bleaching(frame.time, BLEACHING);
@@ -111,16 +113,16 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     let reach = NUCLEUS_RADIUS.1 * NUCLEUS_ELONGATION.1 * (1.0 + NUCLEUS_EDGE);
     let bounds = layout.bounds(reach + DRIFT);
     let mean_radius = 0.5 * (NUCLEUS_RADIUS.0 + NUCLEUS_RADIUS.1);
-    let density = NUCLEUS_FILL / (4.0 / 3.0 * std::f32::consts::PI * (mean_radius * mean_radius * mean_radius));
+    let density = NUCLEUS_FILL
+        / (4.0 / 3.0 * std::f32::consts::PI * (mean_radius * mean_radius * mean_radius));
 
-    let nuclei = (0..population(&bounds, density, layout.frame_voxels(), &mut sequence))
+    let nuclei = (0..population(&bounds, density, layout.frame_voxels(), 1.0, &mut sequence))
         .map(|_| {
             let radius = sequence.range(NUCLEUS_RADIUS.0, NUCLEUS_RADIUS.1);
             Blob {
                 centre: bounds.sample(&mut sequence),
-                radii: [(); 3].map(|()| {
-                    radius * sequence.range(NUCLEUS_ELONGATION.0, NUCLEUS_ELONGATION.1)
-                }),
+                radii: [(); 3]
+                    .map(|()| radius * sequence.range(NUCLEUS_ELONGATION.0, NUCLEUS_ELONGATION.1)),
                 amplitude: sequence.range(NUCLEUS_PHOTONS.0, NUCLEUS_PHOTONS.1),
                 profile: Profile::Solid { edge: NUCLEUS_EDGE },
             }

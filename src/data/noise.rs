@@ -6,9 +6,10 @@
 //! which threads reach it: [`RowRandom::at`] hashes the voxel's column into the
 //! row's key with the splitmix64 finaliser. Structures are placed with a
 //! [`Sequence`], a splitmix64 stream keyed the same way. Normal deviates come
-//! from a table of 65 536 normal quantiles (tails to about 4.3 sigma), Poisson
-//! counts from inversion for small means and from the normal approximation for
-//! means of [`NORMAL_APPROXIMATION_MEAN`] and above.
+//! from a table of 65 536 normal quantiles (tails to about 4.3 sigma). Poisson
+//! counts for means below [`NORMAL_APPROXIMATION_MEAN`] are drawn by inversion
+//! of tabulated distributions (means on a 1/32 grid, the two neighbouring
+//! grid means mixed so the mean is exact), and above it as rounded normals.
 
 use std::sync::OnceLock;
 
@@ -18,7 +19,18 @@ use super::fast_math;
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Poisson means at or above this are sampled as rounded normals.
-pub(crate) const NORMAL_APPROXIMATION_MEAN: f32 = 12.0;
+pub(crate) const NORMAL_APPROXIMATION_MEAN: f32 = 16.0;
+
+/// Grid steps per unit of mean in the Poisson tables.
+const POISSON_STEPS_PER_UNIT: f32 = 32.0;
+/// Counts tabulated per mean; P(count >= 63) is below 1e-18 for mean 16.
+const POISSON_COUNTS: usize = 64;
+/// Cumulative probabilities compared at once when searching a table.
+const POISSON_WINDOW: usize = 4;
+/// Stride of the tables: the counts plus a window of padding.
+const POISSON_STRIDE: usize = POISSON_COUNTS + POISSON_WINDOW;
+/// Entries of each table's guide (where to start the search for a uniform).
+const POISSON_GUIDE: usize = 64;
 
 /// The splitmix64 output function: a bijective 64-bit mixer.
 pub(crate) fn mix64(mut z: u64) -> u64 {
@@ -120,13 +132,14 @@ pub(crate) struct RowRandom {
 impl RowRandom {
     pub(crate) fn at(self, x: usize) -> VoxelRandom {
         VoxelRandom(mix64(
-            self.key.wrapping_add((x as u64).wrapping_add(1).wrapping_mul(GAMMA)),
+            self.key
+                .wrapping_add((x as u64).wrapping_add(1).wrapping_mul(GAMMA)),
         ))
     }
 }
 
-/// 64 random bits for one voxel: two independent normals (bits 0..32) and an
-/// independent uniform (bits 40..64).
+/// 64 random bits for one voxel: two independent normals (bits 0..32), a
+/// coarse uniform (bits 32..40) and a fine uniform (bits 40..64).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct VoxelRandom(u64);
 
@@ -145,6 +158,11 @@ impl VoxelRandom {
     pub(crate) fn second_normal(self) -> f32 {
         normal_quantiles()[((self.0 >> 16) & 0xFFFF) as usize]
     }
+
+    /// Uniform in [0, 1) with 8 bits of resolution, independent of the others.
+    fn coarse_uniform(self) -> f32 {
+        ((self.0 >> 32) & 0xFF) as f32 * (1.0 / 256.0)
+    }
 }
 
 fn unit_interval(bits: u64) -> f32 {
@@ -161,16 +179,74 @@ pub(crate) fn poisson(mean: f32, random: VoxelRandom) -> f32 {
         return fast_math::round(mean + mean.sqrt() * random.normal()).max(0.0);
     }
 
-    let u = random.uniform();
-    let mut probability = fast_math::exp(-mean);
-    let mut cumulative = probability;
-    let mut count = 0.0;
-    while u >= cumulative && count < 64.0 {
-        count += 1.0;
-        probability *= mean / count;
-        cumulative += probability;
+    // Mix the tables of the grid means on either side of `mean`.
+    let position = mean * POISSON_STEPS_PER_UNIT;
+    let below = position as usize;
+    let table = below + usize::from(random.coarse_uniform() < position - below as f32);
+    poisson_tables().sample(table, random.uniform())
+}
+
+/// Cumulative Poisson distributions for means on a grid, with guide tables.
+struct PoissonTables {
+    /// `POISSON_STRIDE` cumulative probabilities per grid mean, padded with 1.
+    cumulative: Vec<f32>,
+    /// `POISSON_GUIDE` starting counts per grid mean: the first count whose
+    /// cumulative probability exceeds `j / POISSON_GUIDE`.
+    guide: Vec<u8>,
+}
+
+impl PoissonTables {
+    fn build() -> Self {
+        let tables = (NORMAL_APPROXIMATION_MEAN * POISSON_STEPS_PER_UNIT) as usize + 1;
+        let mut cumulative = Vec::with_capacity(tables * POISSON_STRIDE);
+        let mut guide = Vec::with_capacity(tables * POISSON_GUIDE);
+        for table in 0..tables {
+            let mean = table as f64 / f64::from(POISSON_STEPS_PER_UNIT);
+            let mut probability = fast_math::exp_f64(-mean);
+            let mut total = 0.0;
+            let start = cumulative.len();
+            for count in 0..POISSON_STRIDE {
+                total += probability;
+                cumulative.push(if count + 1 >= POISSON_COUNTS {
+                    1.0
+                } else {
+                    total as f32
+                });
+                probability *= mean / (count + 1) as f64;
+            }
+            let row = &cumulative[start..start + POISSON_COUNTS];
+            guide.extend((0..POISSON_GUIDE).map(|j| {
+                let level = j as f32 / POISSON_GUIDE as f32;
+                row.iter()
+                    .position(|&c| c > level)
+                    .unwrap_or(POISSON_COUNTS - 1) as u8
+            }));
+        }
+        PoissonTables { cumulative, guide }
     }
-    count
+
+    /// The number of cumulative probabilities at or below `u`, which is the
+    /// count drawn. The guide starts the search near the answer and windows
+    /// of independent comparisons finish it, since a branch on each count
+    /// would be as unpredictable as the noise.
+    fn sample(&self, table: usize, u: f32) -> f32 {
+        let row = &self.cumulative[table * POISSON_STRIDE..][..POISSON_STRIDE];
+        let slot = ((u * POISSON_GUIDE as f32) as usize).min(POISSON_GUIDE - 1);
+        let mut count = usize::from(self.guide[table * POISSON_GUIDE + slot]);
+        loop {
+            let window = &row[count..count + POISSON_WINDOW];
+            let below = window.iter().map(|&c| usize::from(c <= u)).sum::<usize>();
+            count += below;
+            if below < POISSON_WINDOW {
+                return count as f32;
+            }
+        }
+    }
+}
+
+fn poisson_tables() -> &'static PoissonTables {
+    static TABLES: OnceLock<PoissonTables> = OnceLock::new();
+    TABLES.get_or_init(PoissonTables::build)
 }
 
 /// A scientific camera (sCMOS-like, one count per photo-electron): a fixed
@@ -253,11 +329,33 @@ mod tests {
 
     #[test]
     fn poisson_has_matching_mean_and_variance() {
-        for mean in [0.05f32, 0.7, 3.0, 11.0, 12.0, 40.0, 500.0] {
+        for mean in [0.02f32, 0.05, 0.7, 3.0, 11.0, 15.99, 16.0, 40.0, 500.0] {
             let row = NoiseField::new(7, 1).row(0, 0, 0);
             let (m, v) = moments((0..200_000).map(|x| poisson(mean, row.at(x))));
-            assert!((m - mean as f64).abs() < 0.02 * mean as f64 + 0.01, "{mean}: {m}");
-            assert!((v - mean as f64).abs() < 0.05 * mean as f64 + 0.1, "{mean}: {v}");
+            assert!(
+                (m - mean as f64).abs() < 0.02 * mean as f64 + 0.01,
+                "{mean}: {m}"
+            );
+            assert!(
+                (v - mean as f64).abs() < 0.05 * mean as f64 + 0.1,
+                "{mean}: {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn poisson_zeros_match_the_distribution() {
+        for mean in [0.02f32, 1.0, 3.0, 9.5] {
+            let row = NoiseField::new(11, 2).row(0, 0, 0);
+            let zeros = (0..200_000)
+                .filter(|&x| poisson(mean, row.at(x)) == 0.0)
+                .count() as f64
+                / 200_000.0;
+            let expected = (-f64::from(mean)).exp();
+            assert!(
+                (zeros - expected).abs() < 0.005,
+                "{mean}: {zeros} vs {expected}"
+            );
         }
     }
 

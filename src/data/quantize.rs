@@ -71,9 +71,11 @@ pub(crate) fn write(values: &[f32], mapping: Mapping, dtype: Dtype, out: &mut [u
     debug_assert_eq!(values.len() * dtype.size(), out.len());
     let m = mapping;
     match dtype {
-        Dtype::Uint8 => encode(values, out, |v| {
-            [(m.apply(v).clamp(0.0, 255.0) + 0.5) as u8]
-        }),
+        Dtype::Uint8 => encode(
+            values,
+            out,
+            |v| [(m.apply(v).clamp(0.0, 255.0) + 0.5) as u8],
+        ),
         Dtype::Uint16 => encode(values, out, |v| {
             ((m.apply(v).clamp(0.0, 65_535.0) + 0.5) as u16).to_le_bytes()
         }),
@@ -139,8 +141,17 @@ mod tests {
     fn z_scores_centre_in_the_type() {
         assert_eq!(one(0.0, Intensity::ZScored, Dtype::Uint8), [128]);
         assert_eq!(one(1.0, Intensity::ZScored, Dtype::Uint8), [148]);
-        assert_eq!(one(-1.0, Intensity::ZScored, Dtype::Int8), (-20i8).to_le_bytes());
-        assert_eq!(one(-1.5, Intensity::ZScored, Dtype::Float32), (-1.5f32).to_le_bytes());
-        assert_eq!(one(2.0, Intensity::ZScored, Dtype::Float64), 2.0f64.to_le_bytes());
+        assert_eq!(
+            one(-1.0, Intensity::ZScored, Dtype::Int8),
+            (-20i8).to_le_bytes()
+        );
+        assert_eq!(
+            one(-1.5, Intensity::ZScored, Dtype::Float32),
+            (-1.5f32).to_le_bytes()
+        );
+        assert_eq!(
+            one(2.0, Intensity::ZScored, Dtype::Float64),
+            2.0f64.to_le_bytes()
+        );
     }
 }

@@ -53,7 +53,7 @@ pub(crate) fn render(layout: &Layout, model: &dyn Model, dtype: Dtype) -> Vec<u8
     let mapping = Mapping::new(model.intensity(), dtype);
     let tiles = tiles(layout);
     let total: usize = tiles.iter().map(Tile::voxels).sum();
-    let mut bytes = vec![0u8; total * dtype.size()];
+    let mut bytes = vec![0u8; total.saturating_mul(dtype.size())];
 
     let mut jobs = Vec::with_capacity(tiles.len());
     let mut rest = bytes.as_mut_slice();
@@ -144,7 +144,11 @@ mod tests {
             let tiles = tiles(&layout);
             let total: usize = tiles.iter().map(Tile::voxels).sum();
             assert_eq!(total, 2 * dims.iter().product::<usize>());
-            assert!(tiles.iter().all(|t| t.voxels() <= TILE_VOXELS && t.voxels() > 0));
+            assert!(
+                tiles
+                    .iter()
+                    .all(|t| t.voxels() <= TILE_VOXELS && t.voxels() > 0)
+            );
         }
     }
 

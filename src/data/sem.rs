@@ -11,13 +11,13 @@
 //! block-face sections) stretch nothing but sample z more coarsely. Channels
 //! show different tissue; time points drift.
 
+use super::cells::CellPacking;
+use super::fast_math::exp;
 use super::frames::{drift, per_channel};
 use super::layout::{Layout, Region};
 use super::noise::{NoiseField, Sequence, key};
 use super::quantize::Intensity;
 use super::render::Model;
-use super::cells::CellPacking;
-use super::fast_math::exp;
 use super::smooth_field::SmoothField;
 use super::structures::{Blob, BlobSet, Profile, population};
 
@@ -81,15 +81,21 @@ impl Model for Sem {
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
         let scene = &self.scenes[frame.channel];
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         scene.organelles.add_to(&patch, out);
         scene.texture.add_to(&patch, TEXTURE, out);
 
-        let (mut wall, mut tone) = (vec![0.0; patch.cols], vec![0.0; patch.cols]);
-        for (row, values) in out.chunks_exact_mut(patch.cols).enumerate() {
-            scene.cells.trace_row(&patch, row, &mut wall, &mut tone);
+        let (mut wall, mut tone) = (vec![0.0; out.len()], vec![0.0; out.len()]);
+        scene.cells.trace(&patch, &mut wall, &mut tone);
+        let rows = out.chunks_exact_mut(patch.cols).zip(
+            wall.chunks_exact(patch.cols)
+                .zip(tone.chunks_exact(patch.cols)),
+        );
+        for (row, (values, (wall, tone))) in rows.enumerate() {
             let random = self.noise.row(region.frame, region.z, region.y.start + row);
-            let voxels = values.iter_mut().zip(&wall).zip(&tone).zip(region.x.clone());
+            let voxels = values.iter_mut().zip(wall).zip(tone).zip(region.x.clone());
             for (((value, &wall), &tone), x) in voxels {
                 let across = wall / MEMBRANE_WIDTH;
                 let membrane = exp(-0.5 * across * across);
@@ -109,7 +115,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     let mut organelles = Vec::new();
     let reach = MITOCHONDRION_RADIUS.1 * MITOCHONDRION_ELONGATION.1 * 1.2;
     let bounds = layout.bounds(reach + DRIFT);
-    for _ in 0..population(&bounds, MITOCHONDRION_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, MITOCHONDRION_DENSITY, voxels, 1.0, &mut sequence) {
         let radius = sequence.range(MITOCHONDRION_RADIUS.0, MITOCHONDRION_RADIUS.1);
         let mut radii = [radius; 3];
         radii[sequence.below(3)] *=
@@ -123,7 +129,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     }
 
     let bounds = layout.bounds(VESICLE_RADIUS.1 * 2.0 + DRIFT);
-    for _ in 0..population(&bounds, VESICLE_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, VESICLE_DENSITY, voxels, 1.0, &mut sequence) {
         organelles.push(Blob {
             centre: bounds.sample(&mut sequence),
             radii: [sequence.range(VESICLE_RADIUS.0, VESICLE_RADIUS.1); 3],

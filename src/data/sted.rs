@@ -13,7 +13,7 @@ use super::layout::{Layout, Region};
 use super::noise::{NoiseField, Sequence, key, poisson};
 use super::quantize::Intensity;
 use super::render::Model;
-use super::structures::{Blob, BlobSet, FilamentStyle, Profile, population, trace_filament};
+use super::structures::{Blob, BlobSet, Filaments, Profile, population};
 
 const DARK_COUNTS: f32 = 0.02;
 
@@ -21,11 +21,14 @@ const PUNCTUM_DENSITY: f32 = 1.0 / 3000.0;
 const PUNCTUM_SIGMA: (f32, f32) = (0.6, 1.1);
 const PUNCTUM_COUNTS: (f32, f32) = (10.0, 60.0);
 
-const FILAMENT_DENSITY: f32 = 1.0 / 200_000.0;
-const FILAMENT_LENGTH: (f32, f32) = (20.0, 60.0);
-const FILAMENT_RADIUS: f32 = 0.6;
-const FILAMENT_COUNTS: (f32, f32) = (5.0, 15.0);
-const FILAMENT_BEND: f32 = 0.1;
+/// The occasional thin filaments.
+const FILAMENTS: Filaments = Filaments {
+    density: 1.0 / 200_000.0,
+    length: (20.0, 60.0),
+    radius: 0.6,
+    peak: (5.0, 15.0),
+    bend: 0.1,
+};
 
 const BLEACHING: f32 = 0.03;
 const DRIFT: f32 = 1.0;
@@ -61,7 +64,9 @@ impl Model for Sted {
 
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         self.scenes[frame.channel].add_to(&patch, out);
 
         let bleach = bleaching(frame.time, BLEACHING);
@@ -80,7 +85,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> BlobSet {
     let mut blobs = Vec::new();
 
     let bounds = layout.bounds(3.0 * PUNCTUM_SIGMA.1 + DRIFT);
-    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, 1.0, &mut sequence) {
         let sigma = sequence.range(PUNCTUM_SIGMA.0, PUNCTUM_SIGMA.1);
         blobs.push(Blob {
             centre: bounds.sample(&mut sequence),
@@ -90,16 +95,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> BlobSet {
         });
     }
 
-    let bounds = layout.bounds(FILAMENT_LENGTH.1 / 2.0);
-    for _ in 0..population(&bounds, FILAMENT_DENSITY, voxels, &mut sequence) {
-        let style = FilamentStyle {
-            radius: FILAMENT_RADIUS,
-            peak: sequence.range(FILAMENT_COUNTS.0, FILAMENT_COUNTS.1),
-            bend: FILAMENT_BEND,
-        };
-        let (start, direction) = (bounds.sample(&mut sequence), sequence.direction());
-        let length = sequence.range(FILAMENT_LENGTH.0, FILAMENT_LENGTH.1);
-        trace_filament(start, direction, length, style, &mut sequence, &mut blobs);
-    }
+    let bounds = layout.bounds(3.0 * FILAMENTS.radius + DRIFT);
+    FILAMENTS.scatter(&bounds, voxels, &mut sequence, &mut blobs);
     BlobSet::new(blobs)
 }

@@ -71,8 +71,20 @@ impl Blob {
         if qz.abs() > reach {
             return;
         }
-        let rows = span(self.centre[1], self.reach(1), patch.y0, patch.dy, patch.rows);
-        let cols = span(self.centre[2], self.reach(2), patch.x0, patch.dx, patch.cols);
+        let rows = span(
+            self.centre[1],
+            self.reach(1),
+            patch.y0,
+            patch.dy,
+            patch.rows,
+        );
+        let cols = span(
+            self.centre[2],
+            self.reach(2),
+            patch.x0,
+            patch.dx,
+            patch.cols,
+        );
         if rows.is_empty() || cols.is_empty() {
             return;
         }
@@ -174,16 +186,28 @@ impl BlobSet {
     }
 }
 
+/// Voxels per blob at least, whatever the voxel size: a scene then holds at
+/// most about half a byte per voxel (a blob is 36 bytes), even when thin
+/// planes make the physical volume, and so the population, huge.
+const VOXELS_PER_BLOB: usize = 64;
+
+/// Filament blobs per unit of radius along the axis.
+const STEP_PER_RADIUS: f32 = 0.7;
+
 /// How many objects of `density` (per unit volume) fall in `bounds`, drawn so
-/// the mean is exact, and capped relative to the `voxels` that will show them.
+/// the mean is exact, but no more than a frame of `voxels` may hold when each
+/// object is drawn with `blobs_per_object` blobs.
 pub(crate) fn population(
     bounds: &Bounds,
     density: f32,
     voxels: usize,
+    blobs_per_object: f32,
     sequence: &mut Sequence,
 ) -> usize {
-    let cap = voxels / 4 + 16;
-    sequence.count(bounds.volume() * density).min(cap)
+    let cap = (voxels / VOXELS_PER_BLOB) as f32 / blobs_per_object.max(1.0);
+    sequence
+        .count(bounds.volume() * density)
+        .min(cap as usize + 1)
 }
 
 /// The look of a filament: a tube of Gaussian cross-section.
@@ -198,6 +222,11 @@ pub(crate) struct FilamentStyle {
     pub(crate) bend: f32,
 }
 
+/// The blobs a filament of `length` and `radius` is drawn with.
+pub(crate) fn filament_blobs(length: f32, radius: f32) -> f32 {
+    length / (STEP_PER_RADIUS * radius)
+}
+
 /// Appends a filament of physical `length` to `blobs`: a persistent random walk
 /// from `start` along `direction`, drawn as Gaussians closer than their sigma
 /// so the tube looks continuous.
@@ -209,7 +238,7 @@ pub(crate) fn trace_filament(
     sequence: &mut Sequence,
     blobs: &mut Vec<Blob>,
 ) {
-    let step = 0.7 * style.radius;
+    let step = STEP_PER_RADIUS * style.radius;
     let amplitude = style.peak * step / (SQRT_TAU * style.radius);
     let turn = style.bend * step.sqrt();
     let (mut position, mut heading) = (start, direction);
@@ -225,6 +254,48 @@ pub(crate) fn trace_filament(
         let norm = bent.iter().map(|c| c * c).sum::<f32>().sqrt().max(1e-6);
         heading = bent.map(|c| c / norm);
         position = [0, 1, 2].map(|axis| position[axis] + step * heading[axis]);
+    }
+}
+
+/// A population of similar filaments (cytoskeleton, axons).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Filaments {
+    /// Filaments per unit volume.
+    pub(crate) density: f32,
+    /// Range of their length (physical).
+    pub(crate) length: (f32, f32),
+    /// Sigma of their cross-section (physical).
+    pub(crate) radius: f32,
+    /// Range of the value on their axis.
+    pub(crate) peak: (f32, f32),
+    /// See [`FilamentStyle::bend`].
+    pub(crate) bend: f32,
+}
+
+impl Filaments {
+    /// Appends filaments whose midpoints fall in `bounds`, each traced both
+    /// ways from its midpoint in a random direction.
+    pub(crate) fn scatter(
+        &self,
+        bounds: &Bounds,
+        voxels: usize,
+        sequence: &mut Sequence,
+        blobs: &mut Vec<Blob>,
+    ) {
+        let mean_length = 0.5 * (self.length.0 + self.length.1);
+        let per_filament = filament_blobs(mean_length, self.radius);
+        for _ in 0..population(bounds, self.density, voxels, per_filament, sequence) {
+            let style = FilamentStyle {
+                radius: self.radius,
+                peak: sequence.range(self.peak.0, self.peak.1),
+                bend: self.bend,
+            };
+            let (middle, direction) = (bounds.sample(sequence), sequence.direction());
+            let half = 0.5 * sequence.range(self.length.0, self.length.1);
+            trace_filament(middle, direction, half, style, sequence, blobs);
+            let backwards = direction.map(|c| -c);
+            trace_filament(middle, backwards, half, style, sequence, blobs);
+        }
     }
 }
 
@@ -296,7 +367,14 @@ mod tests {
             bend: 0.0,
         };
         let mut sequence = Sequence::new(1);
-        trace_filament([0.0, 10.0, 0.0], [0.0, 0.0, 1.0], 30.0, style, &mut sequence, &mut blobs);
+        trace_filament(
+            [0.0, 10.0, 0.0],
+            [0.0, 0.0, 1.0],
+            30.0,
+            style,
+            &mut sequence,
+            &mut blobs,
+        );
         let mut out = vec![0.0; 21 * 30];
         BlobSet::new(blobs).add_to(&patch(0.0, 21, 30), &mut out);
         let middle = out[10 * 30 + 15];

@@ -54,9 +54,8 @@ impl Model for Synthetic {
     fn render(&self, region: &Region, out: &mut [f32]) {
         let phases = self.phases(region.frame);
         let patch = self.layout.patch(region, [0.0; 3]);
-        let along = |axis: usize, position: f32| {
-            AMPLITUDE * wave(position / PERIODS[axis] + phases[axis])
-        };
+        let along =
+            |axis: usize, position: f32| AMPLITUDE * wave(position / PERIODS[axis] + phases[axis]);
         let columns: Vec<f32> = (0..patch.cols).map(|col| along(2, patch.x(col))).collect();
         let plane = LEVEL + along(0, patch.z);
 

@@ -17,7 +17,9 @@ use super::noise::{NoiseField, Sequence, key, poisson};
 use super::quantize::Intensity;
 use super::render::Model;
 use super::smooth_field::SmoothField;
-use super::structures::{Blob, BlobSet, FilamentStyle, Profile, population, trace_filament};
+use super::structures::{
+    Blob, BlobSet, FilamentStyle, Profile, filament_blobs, population, trace_filament,
+};
 
 const SOMA_DENSITY: f32 = 1.0 / 50_000.0;
 const SOMA_RADIUS: (f32, f32) = (5.0, 8.0);
@@ -87,7 +89,9 @@ impl Model for TwoPhoton {
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
         let scene = &self.scenes[frame.channel];
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         scene.neurons.add_to(&patch, out);
         scene.neuropil.add_to(&patch, NEUROPIL_TEXTURE, out);
 
@@ -107,9 +111,11 @@ impl Model for TwoPhoton {
 
 fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     let mut sequence = Sequence::new(key(seed, &[SCENE_PURPOSE, channel as u64]));
-    let bounds = layout.bounds(DENDRITE_LENGTH.1 / 2.0);
+    // Somata up to half a dendrite outside the volume still reach into it.
+    let bounds = layout.bounds(0.5 * (DENDRITE_LENGTH.0 + DENDRITE_LENGTH.1) / 2.0 + DRIFT);
+    let voxels = layout.frame_voxels();
     let mut blobs = Vec::new();
-    for _ in 0..population(&bounds, SOMA_DENSITY, layout.frame_voxels(), &mut sequence) {
+    for _ in 0..population(&bounds, SOMA_DENSITY, voxels, neuron_blobs(), &mut sequence) {
         add_neuron(bounds.sample(&mut sequence), &mut sequence, &mut blobs);
     }
     Scene {
@@ -120,6 +126,14 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
             key(seed, &[NEUROPIL_PURPOSE, channel as u64]),
         ),
     }
+}
+
+/// Blobs of an average neuron: soma, nucleus and dendrites.
+fn neuron_blobs() -> f32 {
+    let dendrites = 0.5 * (DENDRITES.0 + DENDRITES.1) as f32;
+    let length = 0.5 * (DENDRITE_LENGTH.0 + DENDRITE_LENGTH.1);
+    let radius = 0.5 * (DENDRITE_RADIUS.0 + DENDRITE_RADIUS.1);
+    2.0 + dendrites * filament_blobs(length, radius)
 }
 
 /// A soma with its nucleus and dendrites leaving from its surface.

@@ -15,17 +15,20 @@ use super::noise::{Camera, NoiseField, Sequence, key};
 use super::quantize::Intensity;
 use super::render::Model;
 use super::smooth_field::SmoothField;
-use super::structures::{Blob, BlobSet, FilamentStyle, Profile, population, trace_filament};
+use super::structures::{Blob, BlobSet, Filaments, Profile, population};
 
 const PUNCTUM_DENSITY: f32 = 1.0 / 5000.0;
 const PUNCTUM_SIGMA: (f32, f32) = (1.2, 2.0);
 const PUNCTUM_PHOTONS: (f32, f32) = (100.0, 400.0);
 
-const FILAMENT_DENSITY: f32 = 1.0 / 60_000.0;
-const FILAMENT_LENGTH: (f32, f32) = (40.0, 150.0);
-const FILAMENT_RADIUS: f32 = 1.0;
-const FILAMENT_PHOTONS: (f32, f32) = (80.0, 200.0);
-const FILAMENT_BEND: f32 = 0.1;
+/// The filaments.
+const FILAMENTS: Filaments = Filaments {
+    density: 1.0 / 60_000.0,
+    length: (40.0, 150.0),
+    radius: 1.0,
+    peak: (80.0, 200.0),
+    bend: 0.1,
+};
 
 /// Lattice spacing of the haze, [1, 2, 1] blur passes per axis (z, y, x), and
 /// its mean in photons.
@@ -79,7 +82,9 @@ impl Model for Widefield {
     fn render(&self, region: &Region, out: &mut [f32]) {
         let frame = self.layout.frame(region.frame);
         let scene = &self.scenes[frame.channel];
-        let patch = self.layout.patch(region, drift(self.seed, frame.time, DRIFT));
+        let patch = self
+            .layout
+            .patch(region, drift(self.seed, frame.time, DRIFT));
         scene.in_focus.add_to(&patch, out);
         scene.haze.add_to(&patch, 1.0, out);
 
@@ -100,7 +105,7 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
     let mut blobs = Vec::new();
 
     let bounds = layout.bounds(3.0 * PUNCTUM_SIGMA.1 + DRIFT);
-    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, &mut sequence) {
+    for _ in 0..population(&bounds, PUNCTUM_DENSITY, voxels, 1.0, &mut sequence) {
         let sigma = sequence.range(PUNCTUM_SIGMA.0, PUNCTUM_SIGMA.1);
         blobs.push(Blob {
             centre: bounds.sample(&mut sequence),
@@ -110,17 +115,8 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
         });
     }
 
-    let bounds = layout.bounds(FILAMENT_LENGTH.1 / 2.0);
-    for _ in 0..population(&bounds, FILAMENT_DENSITY, voxels, &mut sequence) {
-        let style = FilamentStyle {
-            radius: FILAMENT_RADIUS,
-            peak: sequence.range(FILAMENT_PHOTONS.0, FILAMENT_PHOTONS.1),
-            bend: FILAMENT_BEND,
-        };
-        let (start, direction) = (bounds.sample(&mut sequence), sequence.direction());
-        let length = sequence.range(FILAMENT_LENGTH.0, FILAMENT_LENGTH.1);
-        trace_filament(start, direction, length, style, &mut sequence, &mut blobs);
-    }
+    let bounds = layout.bounds(3.0 * FILAMENTS.radius + DRIFT);
+    FILAMENTS.scatter(&bounds, voxels, &mut sequence, &mut blobs);
 
     let haze = haze(layout, &blobs);
     Scene {
@@ -132,7 +128,9 @@ fn scene(layout: &Layout, seed: u64, channel: usize) -> Scene {
 /// The out-of-focus light: the blobs' light on a coarse lattice, blurred and
 /// scaled to a mean of [`HAZE`] photons.
 fn haze(layout: &Layout, blobs: &[Blob]) -> SmoothField {
-    let bounds = layout.bounds(4.0 * HAZE_CELL);
+    // The lattice covers the field of view only, so that its mean is the mean
+    // haze the camera sees.
+    let bounds = layout.bounds(DRIFT);
     let max_nodes = layout.frame_voxels() / 64 + 64;
     let masses = blobs.iter().map(|blob| (blob.centre, blob.mass()));
     let mut haze = SmoothField::from_masses(&bounds, [HAZE_CELL; 3], max_nodes, masses);

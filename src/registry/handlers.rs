@@ -10,6 +10,7 @@ use super::job::{JobRecord, JobStatus};
 use super::messages::*;
 use super::store::JobPage;
 use super::{ActiveJob, JobRegistry, PROGRESS_SAVE_INTERVAL, timeout_error};
+use crate::telemetry;
 
 impl Handler<Submit> for JobRegistry {
     type Result = Result<JobRecord, RegistryError>;
@@ -26,6 +27,11 @@ impl Handler<Submit> for JobRegistry {
         }
 
         let request = message.request;
+        let cached = if request.use_cache {
+            super::cache::lookup(self.store.as_ref(), &request.spec)
+        } else {
+            None
+        };
         let record = JobRecord::new(
             request.spec,
             message.form,
@@ -34,6 +40,12 @@ impl Handler<Submit> for JobRegistry {
         );
         self.store.insert(&record)?;
         self.counts.moved(None, JobStatus::Pending);
+        let profile = record
+            .spec
+            .plan
+            .profile
+            .unwrap_or(crate::sweep::plan::DEFAULT_PROFILE);
+        telemetry::metrics::job_submitted(record.spec.volume.modality.name(), profile.name());
         tracing::info!(
             job_id = %record.id,
             dataset = %record.spec.volume.modality,
@@ -43,6 +55,9 @@ impl Handler<Submit> for JobRegistry {
             "job accepted"
         );
 
+        if let Some(cached) = cached {
+            return Ok(self.complete_from_cache(record, cached));
+        }
         self.queue.push_back(record.id);
         self.active
             .insert(record.id, ActiveJob::new(record.clone()));
@@ -225,6 +240,22 @@ impl Handler<JobFinished> for JobRegistry {
 }
 
 impl JobRegistry {
+    /// Completes a just-accepted job with cached results, through the same
+    /// final-state path (store, counts, webhook) as a measured one.
+    fn complete_from_cache(
+        &mut self,
+        mut record: JobRecord,
+        cached: super::cache::CachedResult,
+    ) -> JobRecord {
+        let id = record.id;
+        record.started_at = Some(record.submitted_at);
+        record.progress.done = record.progress.total;
+        self.active.insert(id, ActiveJob::new(record.clone()));
+        tracing::info!(job_id = %id, cached_from = %cached.source, "job answered from the result cache");
+        self.finalize(id, JobStatus::Completed, None, Some(cached.results))
+            .unwrap_or(record)
+    }
+
     fn running(&self) -> usize {
         self.active
             .values()

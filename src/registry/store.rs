@@ -62,6 +62,15 @@ pub trait JobStore: Send {
     /// Deletes final jobs that completed before `cutoff` and all but the newest
     /// `keep` final jobs; returns how many were deleted.
     fn prune(&mut self, cutoff: DateTime<Utc>, keep: u64) -> Result<u64, StoreError>;
+    /// The newest completed job whose stored spec is `spec_json` and whose
+    /// results were measured by `version`, with its results (result cache).
+    fn find_completed(
+        &self,
+        _spec_json: &str,
+        _version: &str,
+    ) -> Result<Option<(Uuid, serde_json::Value)>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// The embedded default store.
@@ -87,6 +96,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
+CREATE INDEX IF NOT EXISTS jobs_by_spec ON jobs (spec, status);
 ";
 
 const COLUMNS: &str = "id, status, form, spec, callback_url, submitted_at, started_at, completed_at, \
@@ -316,6 +326,34 @@ impl JobStore for SqliteStore {
         )?;
         transaction.commit()?;
         Ok((by_age + by_count) as u64)
+    }
+
+    fn find_completed(
+        &self,
+        spec_json: &str,
+        version: &str,
+    ) -> Result<Option<(Uuid, serde_json::Value)>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, results FROM jobs WHERE spec = ?1 AND status = 'completed'
+             AND results IS NOT NULL AND json_valid(results)
+             AND json_extract(results, '$.environment.zarrbench_version') = ?2
+             ORDER BY seq DESC LIMIT 1",
+        )?;
+        let row: Option<(String, String)> = statement
+            .query_row(params![spec_json, version], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()?;
+        let Some((id, results)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            id: id.clone(),
+            reason,
+        };
+        let uuid = Uuid::parse_str(&id).map_err(|e| corrupt(e.to_string()))?;
+        let results = serde_json::from_str(&results).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Some((uuid, results)))
     }
 }
 

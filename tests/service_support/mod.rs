@@ -24,7 +24,7 @@ pub fn long_job() -> Value {
 }
 
 /// Environment variables of the service, cleared so the host's cannot leak in.
-const SERVICE_ENV: [&str; 11] = [
+const SERVICE_ENV: [&str; 24] = [
     "BENCHMARK_HOST",
     "BENCHMARK_SERVER_PORT",
     "BENCHMARK_DATA_DIR",
@@ -36,6 +36,27 @@ const SERVICE_ENV: [&str; 11] = [
     "BENCHMARK_RETENTION_DAYS",
     "BENCHMARK_RETENTION_JOBS",
     "ZARRBENCH_TEST_PANIC_DATASET",
+    "BENCHMARK_API_KEY",
+    "BENCHMARK_API_KEY_FILE",
+    "BENCHMARK_SUBMIT_RATE_LIMIT",
+    "BENCHMARK_READ_RATE_LIMIT",
+    "BENCHMARK_WEBHOOK_SECRET",
+    "BENCHMARK_WEBHOOK_RETRY_SCHEDULE",
+    "BENCHMARK_WEBHOOK_TIMEOUT",
+    "BENCHMARK_WEBHOOK_ALLOW_PRIVATE",
+    "BENCHMARK_PUBLIC_URL",
+    "BENCHMARK_RESULT_CACHE",
+    "BENCHMARK_LOG_FORMAT",
+    "BENCHMARK_LOG_FILE",
+    "BENCHMARK_LOG_LEVEL",
+];
+
+/// Settings every test server starts with unless the test sets them: no rate
+/// limits (tests poll fast) and no result cache (tests expect real runs).
+const TEST_DEFAULTS: [(&str, &str); 3] = [
+    ("BENCHMARK_SUBMIT_RATE_LIMIT", "0"),
+    ("BENCHMARK_READ_RATE_LIMIT", "0"),
+    ("BENCHMARK_RESULT_CACHE", "0"),
 ];
 
 /// A running server process.
@@ -63,6 +84,7 @@ impl Server {
         for name in SERVICE_ENV {
             command.env_remove(name);
         }
+        command.envs(TEST_DEFAULTS);
         command.envs(env.iter().copied());
         let mut child = command.spawn().expect("spawn zarrbench");
 
