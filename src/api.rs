@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
+pub mod reports;
 pub mod server;
 pub mod service;
 
@@ -68,6 +69,14 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(resource("/status/{job_id}", &["GET"]).route(web::get().to(jobs::status)))
         .service(resource("/jobs", &["GET"]).route(web::get().to(jobs::list)))
         .service(resource("/jobs/{job_id}", &["DELETE"]).route(web::delete().to(jobs::cancel)))
+        .service(
+            resource("/jobs/{job_id}/results.csv", &["GET"])
+                .route(web::get().to(reports::results_csv)),
+        )
+        .service(
+            resource("/jobs/{job_id}/report.svg", &["GET"])
+                .route(web::get().to(reports::report_svg)),
+        )
         .service(
             resource("/jobs/{job_id}/deliveries", &["GET"])
                 .route(web::get().to(deliveries::deliveries)),

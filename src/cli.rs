@@ -1,9 +1,12 @@
 //! The command line: `zarrbench run` (one local sweep), `zarrbench
-//! healthcheck` (is a running service healthy?) and the output formats shared
-//! by every command that prints results.
+//! healthcheck` (is a running service healthy?), the client commands
+//! (`submit`, `status`, `cancel`, `jobs`) and the output formats shared by
+//! every command that prints results.
 
+pub mod client;
 pub mod healthcheck;
 pub mod output;
+pub mod remote;
 pub mod run;
 
 /// Splits `64,64,64` into numbers; the error names the bad part.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod registry;
+pub mod report;
 pub mod spec;
 pub mod sweep;
 pub mod telemetry;

@@ -29,6 +29,15 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Exit 0 if a running service's /health says healthy, 1 otherwise.
     Healthcheck(cli::healthcheck::HealthcheckArgs),
+    /// Submit a job to a running service; with --wait, follow it and print
+    /// its results.
+    Submit(cli::remote::SubmitArgs),
+    /// Print a job's state, and its results once completed.
+    Status(cli::remote::JobArgs),
+    /// Cancel a pending or running job.
+    Cancel(cli::remote::JobArgs),
+    /// List a service's jobs, newest first.
+    Jobs(cli::remote::JobsArgs),
 }
 
 fn main() {
@@ -39,6 +48,10 @@ fn main() {
     let outcome = match cli.command {
         Some(Command::Run(args)) => cli::run::execute(&args),
         Some(Command::Healthcheck(args)) => std::process::exit(cli::healthcheck::execute(&args)),
+        Some(Command::Submit(args)) => cli::remote::submit(&args),
+        Some(Command::Status(args)) => cli::remote::status(&args),
+        Some(Command::Cancel(args)) => cli::remote::cancel(&args),
+        Some(Command::Jobs(args)) => cli::remote::jobs(&args),
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     };

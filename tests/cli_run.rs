@@ -177,3 +177,32 @@ fn bad_arguments_exit_non_zero_with_one_line() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn svg_flag_writes_the_trade_off_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("chart.svg");
+    let output = zarrbench()
+        .args(["run", "--dataset", "sem", "--shape", "16,32,32"])
+        .args(["--profile", "fast", "--repeats", "1", "--svg"])
+        .arg(&chart)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("sem 16x32x32 uint8"));
+    let labels: Vec<&str> = svg
+        .split(r#"paint-order="stroke">"#)
+        .skip(1)
+        .filter_map(|rest| rest.split('<').next())
+        .collect();
+    assert!(
+        labels.iter().any(|label| label.contains("fast")),
+        "{labels:?}"
+    );
+}

@@ -95,6 +95,11 @@ pub enum ApiError {
     /// A store the API reads directly (idempotency keys, deliveries) failed.
     #[error("the service's store failed ({0}); retry shortly")]
     StoreFailed(String),
+    /// The job has no results (yet): it is pending, running, failed or cancelled.
+    #[error(
+        "job {job_id} is {status} and has no results; poll /status/{job_id} until it is completed"
+    )]
+    NoResults { job_id: String, status: String },
 }
 
 impl ApiError {
@@ -124,6 +129,7 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => "idempotency-key-reused",
             ApiError::IdempotencyKeyInUse => "idempotency-key-in-use",
             ApiError::StoreFailed(_) => "store-unavailable",
+            ApiError::NoResults { .. } => "results-not-ready",
         }
     }
 
@@ -156,7 +162,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse | ApiError::NoResults { .. } => StatusCode::CONFLICT,
             ApiError::StoreFailed(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -11,7 +11,7 @@ use super::jobs::{
     AcceptedResponse, CancelResponse, JobList, JobStatusResponse, JobSummary, SubmitResponse,
 };
 use super::service::{Endpoint, HealthResponse, QueueFigures, ServiceInfo, WorkerFigures};
-use super::{deliveries, jobs, service};
+use super::{deliveries, jobs, reports, service};
 use crate::registry::job::{JobStatus, Progress, StatusCounts};
 use crate::spec::{BenchmarkRequest, LegacyBenchmark, LegacyDataset, LegacyRequest};
 use crate::webhook::store::{Attempt, DeliveryState};
@@ -36,6 +36,8 @@ use crate::webhook::store::{Attempt, DeliveryState};
         jobs::status,
         jobs::list,
         jobs::cancel,
+        reports::results_csv,
+        reports::report_svg,
     ),
     components(schemas(
         ErrorBody,

@@ -63,7 +63,7 @@ pub struct Endpoint {
     pub description: String,
 }
 
-const ENDPOINTS: [(&str, &str, &str); 9] = [
+const ENDPOINTS: [(&str, &str, &str); 11] = [
     ("GET", "/", "this description"),
     (
         "POST",
@@ -85,6 +85,16 @@ const ENDPOINTS: [(&str, &str, &str); 9] = [
         "DELETE",
         "/jobs/{job_id}",
         "cancel a pending or running job",
+    ),
+    (
+        "GET",
+        "/jobs/{job_id}/results.csv",
+        "a completed job's results as CSV, one row per configuration",
+    ),
+    (
+        "GET",
+        "/jobs/{job_id}/report.svg",
+        "a completed job's chart: ratio against write and read speed",
     ),
     ("GET", "/health", "job counts, workers and queue"),
     (

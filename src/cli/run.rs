@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// <config_id>.zarr for each configuration.
     #[arg(long, value_name = "DIR")]
     pub keep: Option<PathBuf>,
+    /// Also write the trade-off chart (ratio against write and read speed) as
+    /// an SVG document to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -105,6 +109,10 @@ pub fn execute(args: &RunArgs) -> Result<(), String> {
 
     if let Some(dir) = &args.keep {
         keep(dir, &prepared.volume, &result.configs)?;
+    }
+    if let Some(file) = &args.svg {
+        std::fs::write(file, crate::report::svg::render(&result))
+            .map_err(|e| format!("cannot write the chart to {}: {e}", file.display()))?;
     }
     print!("{}", output::render(&result, args.format));
     Ok(())
