@@ -8,14 +8,12 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
+use super::SweepArgs;
 use super::client::{ClientError, ServerArgs, ServiceClient};
 use super::output::{self, Format};
-use super::parse_list;
-use crate::data::{Dtype, Modality};
 use crate::registry::job::JobStatus;
 use crate::spec::BenchmarkRequest;
 use crate::sweep::SweepResult;
-use crate::sweep::plan::Profile;
 
 /// How often `--wait` asks for the job's status.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -25,28 +23,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 pub struct SubmitArgs {
     #[command(flatten)]
     pub server: ServerArgs,
-    /// Modality to imitate: cryoet, light_sheet, confocal, two_photon, widefield,
-    /// sem, sted, palm_storm, synthetic, custom.
-    #[arg(long, value_parser = Modality::parse)]
-    pub dataset: Modality,
-    /// Volume shape, slowest axis first, e.g. 256,256,256 (1 to 5 axes).
-    #[arg(long, value_parser = parse_list::<u64>)]
-    pub shape: ::std::vec::Vec<u64>,
-    /// Element type; defaults to the modality's usual type.
-    #[arg(long, value_parser = Dtype::parse)]
-    pub dtype: Option<Dtype>,
-    /// Physical voxel size per axis, e.g. 2.5,2.5,2.5.
-    #[arg(long, value_parser = parse_list::<f64>)]
-    pub voxel_size: Option<::std::vec::Vec<f64>>,
-    /// Profile whose plan is swept: fast, balanced, archival, lossless, analysis.
-    #[arg(long, value_parser = Profile::parse)]
-    pub profile: Option<Profile>,
-    /// Codecs to sweep, comma separated, optionally with a level (zstd_19).
-    #[arg(long, value_delimiter = ',')]
-    pub codecs: Option<Vec<String>>,
-    /// A chunk shape to sweep, e.g. 64,64,64; repeat the flag for several.
-    #[arg(long = "chunks", value_parser = parse_list::<u64>)]
-    pub chunks: Vec<::std::vec::Vec<u64>>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
     /// Timed repeats per configuration (the service's default when absent).
     #[arg(long)]
     pub repeats: Option<u32>,
@@ -70,14 +48,15 @@ pub struct SubmitArgs {
 impl SubmitArgs {
     /// The guide's body these arguments describe.
     pub fn request(&self) -> BenchmarkRequest {
+        let sweep = &self.sweep;
         BenchmarkRequest {
-            dataset_type: self.dataset.name().to_string(),
-            shape: self.shape.clone(),
-            voxel_size: self.voxel_size.clone(),
-            compression_profile: self.profile.map(|p| p.name().to_string()),
-            custom_codecs: self.codecs.clone(),
-            chunk_sizes: (!self.chunks.is_empty()).then(|| self.chunks.clone()),
-            dtype: self.dtype.map(|d| d.name().to_string()),
+            dataset_type: sweep.dataset.name().to_string(),
+            shape: sweep.shape.clone(),
+            voxel_size: sweep.voxel_size.clone(),
+            compression_profile: sweep.profile.map(|p| p.name().to_string()),
+            custom_codecs: sweep.codecs.clone(),
+            chunk_sizes: sweep.chunk_shapes(),
+            dtype: sweep.dtype.map(|d| d.name().to_string()),
             seed: self.seed,
             repeats: self.repeats,
             threads: self.threads,

@@ -4,38 +4,18 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::SweepArgs;
 use super::output::{self, Format};
-use super::parse_list;
 use crate::benchmark::{self, BenchmarkSpec, RunContext, StoreChoice};
-use crate::data::{DEFAULT_SEED, Dtype, Modality};
-use crate::sweep::plan::{Config, PlanRequest, Profile};
+use crate::data::DEFAULT_SEED;
+use crate::sweep::plan::{Config, PlanRequest};
 use crate::sweep::{self, ConfigResult, Observer};
 
 /// Arguments of `zarrbench run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Modality to imitate: cryoet, light_sheet, confocal, two_photon, widefield,
-    /// sem, sted, palm_storm, synthetic, custom.
-    #[arg(long, value_parser = Modality::parse)]
-    pub dataset: Modality,
-    /// Volume shape, slowest axis first, e.g. 256,256,256 (1 to 5 axes).
-    #[arg(long, value_parser = parse_list::<u64>)]
-    pub shape: ::std::vec::Vec<u64>,
-    /// Element type; defaults to the modality's usual type.
-    #[arg(long, value_parser = Dtype::parse)]
-    pub dtype: Option<Dtype>,
-    /// Physical voxel size per axis, e.g. 2.5,2.5,2.5.
-    #[arg(long, value_parser = parse_list::<f64>)]
-    pub voxel_size: Option<::std::vec::Vec<f64>>,
-    /// Profile whose plan is swept: fast, balanced, archival, lossless, analysis.
-    #[arg(long, value_parser = Profile::parse)]
-    pub profile: Option<Profile>,
-    /// Codecs to sweep, comma separated, optionally with a level (zstd_19).
-    #[arg(long, value_delimiter = ',')]
-    pub codecs: Option<Vec<String>>,
-    /// A chunk shape to sweep, e.g. 64,64,64; repeat the flag for several.
-    #[arg(long = "chunks", value_parser = parse_list::<u64>)]
-    pub chunks: Vec<::std::vec::Vec<u64>>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
     /// Timed repeats per configuration.
     #[arg(long, default_value_t = benchmark::DEFAULT_REPEATS)]
     pub repeats: u32,
@@ -73,14 +53,15 @@ pub enum StoreArg {
 impl RunArgs {
     /// The benchmark these arguments describe.
     pub fn spec(&self) -> BenchmarkSpec {
-        let mut spec = BenchmarkSpec::new(self.dataset, self.shape.clone());
-        spec.volume.dtype = self.dtype;
-        spec.volume.voxel_size = self.voxel_size.clone();
+        let sweep = &self.sweep;
+        let mut spec = BenchmarkSpec::new(sweep.dataset, sweep.shape.clone());
+        spec.volume.dtype = sweep.dtype;
+        spec.volume.voxel_size = sweep.voxel_size.clone();
         spec.volume.seed = self.seed;
         spec.plan = PlanRequest {
-            profile: self.profile,
-            codecs: self.codecs.clone(),
-            chunk_shapes: (!self.chunks.is_empty()).then(|| self.chunks.clone()),
+            profile: sweep.profile,
+            codecs: sweep.codecs.clone(),
+            chunk_shapes: sweep.chunk_shapes(),
         };
         spec.repeats = self.repeats;
         spec.threads = self.threads;
