@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use zarrbench::data::{DEFAULT_SEED, Modality, VolumeSpec, generate};
-use zarrbench::sweep::measure::{StoreKind, round_trip_once};
+use zarrbench::sweep::measure::{StoreKind, median, round_trip_once};
 use zarrbench::sweep::region::{Block, chunk_indices, gather};
 use zarrbench::sweep::{Codec, Config, Shuffle};
 
@@ -203,5 +203,58 @@ fn engine_time(
     Duration::from_secs_f64(total)
 }
 
-criterion_group!(benches, codec_overhead);
+/// Rounds of the interleaved comparison.
+const ROUNDS: usize = 31;
+
+/// The same comparison, interleaved: each round times a direct write, a
+/// zarrbench write and read, and a direct read back to back, so that both sides
+/// see the same machine load. Prints the median of each side and the speed
+/// ratio zarrbench / direct (1.0 = no overhead, above 1.0 = faster).
+fn interleaved(_: &mut Criterion) {
+    let volume = volume();
+    let chunks = chunks(&volume);
+    let size = chunks[0].len();
+    println!(
+        "\ninterleaved, {ROUNDS} rounds, median seconds per pass over {} MB:",
+        volume.bytes.len() / 1_000_000
+    );
+    println!(
+        "{:<24} {:>12} {:>12} {:>7} {:>12} {:>12} {:>7}",
+        "codec", "direct write", "zb write", "ratio", "direct read", "zb read", "ratio"
+    );
+    for (config, direct) in cases() {
+        let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            let encoded: Vec<Vec<u8>> = chunks.iter().map(|chunk| direct.compress(chunk)).collect();
+            times[0].push(started.elapsed().as_secs_f64());
+
+            let (write, read) =
+                round_trip_once(&volume, &config, &StoreKind::Memory, 1).expect("round trip");
+            times[1].push(write);
+            times[3].push(read);
+
+            let started = Instant::now();
+            let total: usize = encoded
+                .iter()
+                .map(|e| direct.decompress(e, size).len())
+                .sum();
+            times[2].push(started.elapsed().as_secs_f64());
+            assert_eq!(total, volume.bytes.len());
+        }
+        let [direct_write, engine_write, direct_read, engine_read] = times.map(|t| median(&t));
+        println!(
+            "{:<24} {:>10.2}ms {:>10.2}ms {:>6.2}x {:>10.2}ms {:>10.2}ms {:>6.2}x",
+            config.codec_level(),
+            direct_write * 1e3,
+            engine_write * 1e3,
+            direct_write / engine_write,
+            direct_read * 1e3,
+            engine_read * 1e3,
+            direct_read / engine_read,
+        );
+    }
+}
+
+criterion_group!(benches, codec_overhead, interleaved);
 criterion_main!(benches);
