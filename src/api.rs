@@ -37,6 +37,8 @@ use error::ApiError;
 pub struct AppState {
     pub registry: Addr<JobRegistry>,
     pub max_volume_bytes: u64,
+    /// The data directory; `data_path` in requests is relative to it.
+    pub data_dir: std::path::PathBuf,
     /// API keys and rate limits (read by the [`access::guard`] middleware).
     pub access: web::Data<access::Access>,
     pub idempotency: std::sync::Arc<idempotency::IdempotencyStore>,
@@ -68,7 +70,15 @@ pub fn configure(config: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .service(resource("/status/{job_id}", &["GET"]).route(web::get().to(jobs::status)))
         .service(resource("/jobs", &["GET"]).route(web::get().to(jobs::list)))
-        .service(resource("/jobs/{job_id}", &["DELETE"]).route(web::delete().to(jobs::cancel)))
+        .service(
+            resource("/jobs/{job_id}", &["GET", "DELETE"])
+                .route(web::get().to(reports::job))
+                .route(web::delete().to(jobs::cancel)),
+        )
+        .service(
+            resource("/jobs/{job_id}/report.html", &["GET"])
+                .route(web::get().to(reports::report_html)),
+        )
         .service(
             resource("/jobs/{job_id}/results.csv", &["GET"])
                 .route(web::get().to(reports::results_csv)),

@@ -4,6 +4,10 @@
 //! checks it completely so that callers (the CLI, the service at submission)
 //! can refuse a bad request before any work starts, and [`run`] does the work.
 //! The same two functions serve `zarrbench run` and the service's workers.
+//! A spec may name a file instead of a generated volume; [`input`] checks and
+//! reads it.
+
+pub mod input;
 
 use std::time::Instant;
 
@@ -12,6 +16,7 @@ use thiserror::Error;
 
 use crate::data::{self, DEFAULT_SEED, Modality, VolumeSpec};
 use crate::sweep::{self, Config, MeasureOptions, Observer, PlanRequest, StoreKind, SweepResult};
+use input::{InputSpec, Root};
 
 /// Timed repeats per configuration when a request names none.
 pub const DEFAULT_REPEATS: u32 = 3;
@@ -37,6 +42,10 @@ pub struct BenchmarkSpec {
     pub repeats: u32,
     pub threads: usize,
     pub store: StoreChoice,
+    /// The file benchmarked instead of a generated volume; the volume's shape
+    /// and dtype are then the file's (see [`input::attach`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputSpec>,
 }
 
 impl BenchmarkSpec {
@@ -54,6 +63,7 @@ impl BenchmarkSpec {
             repeats: DEFAULT_REPEATS,
             threads: 1,
             store: StoreChoice::Memory,
+            input: None,
         }
     }
 }
@@ -69,6 +79,10 @@ pub enum BenchmarkError {
         "the volume would be {bytes} bytes, over the limit of {limit} bytes; use a smaller shape or dtype"
     )]
     TooLarge { bytes: u64, limit: u64 },
+    /// The named file cannot be benchmarked; `code` says why (not found,
+    /// unsupported, truncated, outside the data directory, ...).
+    #[error("{message}")]
+    Input { code: &'static str, message: String },
     /// The sweep stopped or could not start.
     #[error(transparent)]
     Sweep(#[from] sweep::SweepError),
@@ -109,36 +123,60 @@ pub struct RunContext {
     /// Root of temporary stores when `store` is `filesystem`.
     pub data_dir: std::path::PathBuf,
     pub max_volume_bytes: u64,
+    /// Where `input` paths may point: the data directory for the service,
+    /// anywhere for the command line.
+    pub input_confined: bool,
+}
+
+impl RunContext {
+    fn input_root(&self) -> Root<'_> {
+        if self.input_confined {
+            Root::Confined(&self.data_dir)
+        } else {
+            Root::Anywhere
+        }
+    }
 }
 
 /// A volume ready to sweep, with what the result says about it.
 pub struct PreparedVolume {
     pub volume: data::Volume,
     pub dataset: sweep::DatasetInfo,
-    /// Wall-clock seconds spent building or reading it.
+    /// Wall-clock seconds spent generating or reading it.
     pub seconds: f64,
 }
 
-/// Builds the volume a spec describes.
-pub fn prepare(spec: &BenchmarkSpec) -> PreparedVolume {
+/// Builds the volume a spec describes, or reads its file.
+pub fn prepare(
+    spec: &BenchmarkSpec,
+    context: &RunContext,
+) -> Result<PreparedVolume, BenchmarkError> {
     let started = Instant::now();
-    let volume = data::generate(&spec.volume);
+    let volume = match &spec.input {
+        Some(file) => input::load(spec, file, context.input_root())?,
+        None => data::generate(&spec.volume),
+    };
     let seconds = started.elapsed().as_secs_f64();
-    tracing::debug!(seconds, bytes = volume.bytes.len(), "volume generated");
+    tracing::debug!(seconds, bytes = volume.bytes.len(), "volume ready");
     let dataset = sweep::DatasetInfo {
         modality: spec.volume.modality,
         shape: volume.shape.clone(),
         dtype: volume.dtype,
         bytes: volume.bytes.len() as u64,
         voxel_size: spec.volume.voxel_size.clone(),
-        seed: spec.volume.seed,
-        source: "synthetic".to_string(),
+        seed: spec.input.is_none().then_some(spec.volume.seed),
+        source: spec
+            .input
+            .as_ref()
+            .map_or_else(|| "synthetic".to_string(), |file| file.path.clone()),
+        format: spec.input.as_ref().map(|file| file.kind),
+        region: spec.input.as_ref().and_then(|file| file.region.clone()),
     };
-    PreparedVolume {
+    Ok(PreparedVolume {
         volume,
         dataset,
         seconds,
-    }
+    })
 }
 
 /// Builds the volume and runs the sweep.
@@ -148,7 +186,7 @@ pub fn run(
     observer: &dyn Observer,
 ) -> Result<SweepResult, BenchmarkError> {
     let plan = validate(spec, context.max_volume_bytes)?;
-    let prepared = prepare(spec);
+    let prepared = prepare(spec, context)?;
     sweep_prepared(spec, plan, &prepared, context, observer)
 }
 

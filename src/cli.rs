@@ -10,6 +10,7 @@ pub mod remote;
 pub mod run;
 
 use crate::data::{Dtype, Modality};
+use crate::input::Region;
 use crate::sweep::plan::Profile;
 
 /// Splits `64,64,64` into numbers; the error names the bad part.
@@ -28,13 +29,26 @@ pub fn parse_list<T: std::str::FromStr>(text: &str) -> Result<Vec<T>, String> {
 #[derive(Debug, clap::Args)]
 pub struct SweepArgs {
     /// Modality to imitate: cryoet, light_sheet, confocal, two_photon, widefield,
-    /// sem, sted, palm_storm, synthetic, custom.
+    /// sem, sted, palm_storm, synthetic, custom. Required for a generated
+    /// volume; with --input it tags the file (default custom).
     #[arg(long, value_parser = Modality::parse)]
-    pub dataset: Modality,
+    pub dataset: Option<Modality>,
     /// Volume shape, slowest axis first, e.g. 256,256,256 (1 to 5 axes).
+    /// Required for a generated volume; with --input it comes from the file.
     #[arg(long, value_parser = parse_list::<u64>)]
-    pub shape: ::std::vec::Vec<u64>,
-    /// Element type; defaults to the modality's usual type.
+    pub shape: Option<::std::vec::Vec<u64>>,
+    /// Benchmark this file instead of a generated volume: a TIFF image or
+    /// stack, an MRC/CCP4 map or a Zarr v2/v3 array folder. For `run` a local
+    /// path; for `submit` a path inside the service's data directory.
+    #[arg(long, value_name = "PATH")]
+    pub input: Option<String>,
+    /// With --input: first voxel of the region benchmarked, per axis, e.g. 0,256,256.
+    #[arg(long, value_parser = parse_list::<u64>, requires = "region_size")]
+    pub region_start: Option<::std::vec::Vec<u64>>,
+    /// With --input: size of the region benchmarked, per axis, e.g. 64,512,512.
+    #[arg(long, value_parser = parse_list::<u64>)]
+    pub region_size: Option<::std::vec::Vec<u64>>,
+    /// Element type; defaults to the modality's usual type (with --input, the file's).
     #[arg(long, value_parser = Dtype::parse)]
     pub dtype: Option<Dtype>,
     /// Physical voxel size per axis, e.g. 2.5,2.5,2.5.
@@ -52,6 +66,45 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
+    /// The modality: as given, or `custom` for a file; an error for a
+    /// generated volume without one.
+    pub fn modality(&self) -> Result<Modality, String> {
+        match (self.dataset, &self.input) {
+            (Some(dataset), _) => Ok(dataset),
+            (None, Some(_)) => Ok(Modality::Custom),
+            (None, None) => {
+                Err("--dataset is required (or --input FILE to benchmark a file)".to_string())
+            }
+        }
+    }
+
+    /// The shape: as given; empty with --input (the file's); an error for a
+    /// generated volume without one.
+    pub fn shape(&self) -> Result<Vec<u64>, String> {
+        match (&self.shape, &self.input) {
+            (Some(shape), _) => Ok(shape.clone()),
+            (None, Some(_)) => Ok(Vec::new()),
+            (None, None) => {
+                Err("--shape is required (or --input FILE to benchmark a file)".to_string())
+            }
+        }
+    }
+
+    /// The region of --input, if one was given.
+    pub fn region(&self) -> Result<Option<Region>, String> {
+        match (&self.region_start, &self.region_size, &self.input) {
+            (None, None, _) => Ok(None),
+            (_, Some(_), None) | (Some(_), None, None) => {
+                Err("--region-start and --region-size crop a file; give --input too".to_string())
+            }
+            (start, Some(size), Some(_)) => Ok(Some(Region {
+                start: start.clone().unwrap_or_else(|| vec![0; size.len()]),
+                size: size.clone(),
+            })),
+            (Some(_), None, Some(_)) => Err("--region-start needs --region-size".to_string()),
+        }
+    }
+
     /// The requested chunk shapes, or `None` for the profile's candidates.
     pub fn chunk_shapes(&self) -> Option<Vec<Vec<u64>>> {
         (!self.chunks.is_empty()).then(|| self.chunks.clone())

@@ -6,6 +6,7 @@ pub mod benchmark;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod input;
 pub mod registry;
 pub mod report;
 pub mod spec;

@@ -19,12 +19,24 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use utoipa::ToSchema;
 
+use crate::benchmark::input::{self, Root};
 use crate::benchmark::{self, BenchmarkError, BenchmarkSpec, StoreChoice};
 use crate::data::{Dtype, Modality};
+use crate::input::Region;
 use crate::sweep::{Codec, PlanRequest, Profile};
 
 /// Longest accepted `callback_url`.
 pub const MAX_CALLBACK_URL_LEN: usize = 2048;
+/// Longest accepted `data_path`.
+pub const MAX_DATA_PATH_LEN: usize = 4096;
+
+/// What checking a request needs from the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits<'a> {
+    pub max_volume_bytes: u64,
+    /// `data_path` is resolved inside this directory; `None` refuses it.
+    pub data_dir: Option<&'a std::path::Path>,
+}
 
 /// The guide's body for `POST /benchmark`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -35,11 +47,19 @@ pub struct BenchmarkRequest {
     /// sem, sted, palm_storm, synthetic, custom.
     #[schema(schema_with = names::dataset_type)]
     pub dataset_type: String,
-    /// Volume shape, slowest axis first: 1 to 5 positive integers.
+    /// Volume shape, slowest axis first: 1 to 5 positive integers. Required
+    /// unless `data_path` names a file, whose shape is then used.
     #[schema(min_items = 1, max_items = 5)]
-    pub shape: Vec<u64>,
+    pub shape: Option<Vec<u64>>,
     /// Physical voxel size per axis (same rank as `shape`), positive.
     pub voxel_size: Option<Vec<f64>>,
+    /// A file to benchmark instead of a generated volume, relative to the
+    /// service's data directory: a TIFF image or stack, an MRC/CCP4 map, or a
+    /// Zarr v2/v3 array folder. Shape and dtype come from the file.
+    #[schema(max_length = 4096)]
+    pub data_path: Option<String>,
+    /// The part of `data_path` to benchmark: start and size per axis.
+    pub region: Option<Region>,
     /// archival, balanced (default), fast, lossless or analysis.
     #[schema(schema_with = names::profile)]
     pub compression_profile: Option<String>,
@@ -47,7 +67,8 @@ pub struct BenchmarkRequest {
     pub custom_codecs: Option<Vec<String>>,
     /// Chunk shapes to sweep instead of the profile's candidates.
     pub chunk_sizes: Option<Vec<Vec<u64>>>,
-    /// Element type: uint8, uint16, uint32, int8, int16, int32, float32, float64.
+    /// Element type: uint8, uint16, uint32, int8, int16, int32, float16,
+    /// float32, float64. With `data_path` it comes from the file.
     #[schema(schema_with = names::dtype)]
     pub dtype: Option<String>,
     /// Seed of the generated volume (default 42), at most 2^63 - 1.
@@ -286,11 +307,32 @@ fn strip_position(message: &str) -> String {
 }
 
 impl BenchmarkRequest {
-    /// Checks every field and builds the spec.
-    pub fn check(&self, max_volume_bytes: u64) -> Result<CheckedRequest, SpecError> {
-        let mut spec = BenchmarkSpec::new(parse_modality(&self.dataset_type)?, self.shape.clone());
+    /// Checks every field and builds the spec. With `data_path` this reads
+    /// the file's headers, so a missing or broken file is refused here.
+    pub fn check(&self, limits: Limits<'_>) -> Result<CheckedRequest, SpecError> {
+        let modality = parse_modality(&self.dataset_type)?;
+        let shape = match (&self.shape, &self.data_path) {
+            (Some(shape), _) => shape.clone(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => {
+                return Err(SpecError::invalid(
+                    "missing-field",
+                    "missing field 'shape'; it is required unless data_path names a file",
+                ));
+            }
+        };
+        if self.region.is_some() && self.data_path.is_none() {
+            return Err(SpecError::invalid(
+                "invalid-region",
+                "region crops a file; give data_path too, or leave region out",
+            ));
+        }
+        let mut spec = BenchmarkSpec::new(modality, shape);
         spec.volume.voxel_size = self.voxel_size.clone();
         spec.volume.dtype = parse_dtype(self.dtype.as_deref())?;
+        if let Some(given) = &self.data_path {
+            attach_file(&mut spec, given, self.region.clone(), limits)?;
+        }
         if let Some(seed) = self.seed {
             if i64::try_from(seed).is_err() {
                 return Err(SpecError::invalid(
@@ -313,15 +355,42 @@ impl BenchmarkRequest {
             spec.threads = threads;
         }
         spec.store = parse_store(self.store.as_deref())?;
-        let mut checked = finish(spec, self.callback_url.as_deref(), max_volume_bytes)?;
+        let mut checked = finish(spec, self.callback_url.as_deref(), limits.max_volume_bytes)?;
         checked.use_cache = self.cache.unwrap_or(true);
         Ok(checked)
     }
 }
 
+/// Resolves and probes `data_path` inside the data directory.
+fn attach_file(
+    spec: &mut BenchmarkSpec,
+    given: &str,
+    region: Option<Region>,
+    limits: Limits<'_>,
+) -> Result<(), SpecError> {
+    if given.len() > MAX_DATA_PATH_LEN {
+        return Err(SpecError::invalid(
+            "invalid-data-path",
+            format!("data_path is longer than {MAX_DATA_PATH_LEN} characters"),
+        ));
+    }
+    let Some(dir) = limits.data_dir else {
+        return Err(SpecError::invalid(
+            "invalid-data-path",
+            "this service does not read files; leave data_path out",
+        ));
+    };
+    input::attach(spec, given, region, Root::Confined(dir)).map_err(|error| match error {
+        BenchmarkError::Input { code, message } => SpecError::invalid(code, message),
+        BenchmarkError::Invalid(message) => SpecError::invalid(engine_code(&message), message),
+        other => SpecError::invalid("invalid-request", other.to_string()),
+    })
+}
+
 impl LegacyRequest {
     /// Checks every field and builds the spec.
-    pub fn check(&self, max_volume_bytes: u64) -> Result<CheckedRequest, SpecError> {
+    pub fn check(&self, limits: Limits<'_>) -> Result<CheckedRequest, SpecError> {
+        let max_volume_bytes = limits.max_volume_bytes;
         let dataset = &self.dataset;
         let mut spec = BenchmarkSpec::new(
             parse_modality(&dataset.dataset_type)?,
@@ -463,8 +532,13 @@ mod tests {
 
     const GIB: u64 = 1 << 30;
 
+    const LIMITS: Limits<'static> = Limits {
+        max_volume_bytes: GIB,
+        data_dir: None,
+    };
+
     fn flat(json: &str) -> Result<CheckedRequest, SpecError> {
-        decode::<BenchmarkRequest>(json.as_bytes())?.check(GIB)
+        decode::<BenchmarkRequest>(json.as_bytes())?.check(LIMITS)
     }
 
     #[test]
@@ -554,7 +628,7 @@ mod tests {
         let body = r#"{"dataset":{"type":"synthetic","shape":[16,16,16],"name":"t"},"benchmark":{"codecs":["blosc_zstd"],"num_runs":2}}"#;
         let checked = decode::<LegacyRequest>(body.as_bytes())
             .expect("json")
-            .check(GIB)
+            .check(LIMITS)
             .expect("valid");
         assert_eq!(checked.spec.repeats, 2);
     }

@@ -6,7 +6,7 @@ mod service_support;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use service_support::{Server, long_job, temp_dir};
+use service_support::{Server, long_job, quick_job, temp_dir};
 
 const KEY: &str = "client-key-0123456789abcdef";
 
@@ -150,6 +150,55 @@ fn submit_wait_on_a_cancelled_job_exits_non_zero() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("was cancelled"), "{stderr}");
     server.delete(&format!("/jobs/{running}"));
+}
+
+#[test]
+fn jobs_pages_with_offset_and_names_the_next_page() {
+    let dir = temp_dir();
+    let server = Server::start(&dir.path().join("data"), &[], &[]);
+    let submitted: Vec<String> = (0..3).map(|_| server.submit(&quick_job())).collect();
+
+    let first = stdout(
+        &zarrbench(&server.base)
+            .args(["jobs", "--limit", "2"])
+            .output()
+            .expect("jobs"),
+    );
+    let second = stdout(
+        &zarrbench(&server.base)
+            .args(["jobs", "--limit", "2", "--offset", "2"])
+            .output()
+            .expect("jobs --offset"),
+    );
+
+    let listed = |page: &str| -> Vec<String> {
+        submitted
+            .iter()
+            .filter(|id| page.contains(id.as_str()))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(listed(&first).len(), 2, "{first}");
+    assert_eq!(listed(&second).len(), 1, "{second}");
+    assert!(
+        !listed(&first).contains(&listed(&second)[0]),
+        "the pages overlap:\n{first}\n{second}"
+    );
+    assert!(first.contains("jobs 1 to 2 of 3"), "{first}");
+    assert!(
+        first.contains("next page: zarrbench jobs --offset 2 --limit 2"),
+        "{first}"
+    );
+    assert!(second.contains("jobs 3 to 3 of 3"), "{second}");
+    assert!(!second.contains("next page"), "{second}");
+
+    let beyond = stdout(
+        &zarrbench(&server.base)
+            .args(["jobs", "--offset", "3"])
+            .output()
+            .expect("jobs --offset past the end"),
+    );
+    assert_eq!(beyond.trim(), "no jobs at offset 3; there are 3");
 }
 
 #[test]

@@ -206,3 +206,96 @@ fn svg_flag_writes_the_trade_off_chart() {
         "{labels:?}"
     );
 }
+
+fn run_json(args: &[&str]) -> serde_json::Value {
+    let output = zarrbench().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn input_benchmarks_a_zarr_array_like_the_volume_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("kept");
+    let keep_arg = keep.to_str().unwrap();
+    let common = ["--codecs", "blosc_zstd_5,zstd_3", "--chunks", "8,16,16"];
+    let generated = run_json(
+        &[
+            &["run", "--dataset", "light_sheet", "--shape", "16,32,32"][..],
+            &common,
+            &["--repeats", "1", "--format", "json", "--keep", keep_arg],
+        ]
+        .concat(),
+    );
+    let source = keep.join("source.zarr");
+    let source_arg = source.to_str().unwrap();
+    let from_file = run_json(
+        &[
+            &["run", "--input", source_arg][..],
+            &common,
+            &["--repeats", "1", "--format", "json"],
+        ]
+        .concat(),
+    );
+    let dataset = &from_file["dataset"];
+    assert_eq!(dataset["type"], "custom", "the default tag of a file");
+    assert_eq!(dataset["format"], "zarr");
+    assert_eq!(dataset["source"], source_arg);
+    assert_eq!(dataset["shape"], serde_json::json!([16, 32, 32]));
+    assert_eq!(dataset["dtype"], "uint16");
+    assert!(dataset["seed"].is_null());
+    // Same bytes, same codecs and chunks: the same stored sizes.
+    for (ours, theirs) in from_file["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(generated["configs"].as_array().unwrap())
+    {
+        assert_eq!(ours["config_id"], theirs["config_id"]);
+        assert_eq!(
+            ours["stored_bytes"], theirs["stored_bytes"],
+            "{}",
+            ours["config_id"]
+        );
+    }
+
+    let cropped = run_json(
+        &[
+            &["run", "--input", source_arg, "--dataset", "light_sheet"][..],
+            &["--region-start", "4,0,8", "--region-size", "8,32,16"],
+            &["--codecs", "zstd_3", "--repeats", "1", "--format", "json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(cropped["dataset"]["type"], "light_sheet");
+    assert_eq!(cropped["dataset"]["shape"], serde_json::json!([8, 32, 16]));
+    assert_eq!(
+        cropped["dataset"]["region"],
+        serde_json::json!({"start": [4, 0, 8], "size": [8, 32, 16]})
+    );
+}
+
+#[test]
+fn input_that_cannot_be_read_exits_non_zero_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not an image").unwrap();
+    let missing = dir.path().join("missing.tif");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--input", missing.to_str().unwrap()], "does not exist"),
+        (&["--input", text.to_str().unwrap()], "notes.txt"),
+        (&["--region-size", "4,4"], "--input"),
+        (&["--dataset", "sem"], "--shape"),
+    ];
+    for (args, expected) in cases {
+        let output = zarrbench().arg("run").args(args).output().unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}

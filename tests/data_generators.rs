@@ -27,6 +27,7 @@ fn values(volume: &Volume) -> Vec<f64> {
             Dtype::Int16 => f64::from(i16::from_le_bytes([b[0], b[1]])),
             Dtype::Uint32 => f64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             Dtype::Int32 => f64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            Dtype::Float16 => f64::from(half::f16::from_le_bytes([b[0], b[1]])),
             Dtype::Float32 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
             Dtype::Float64 => f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
         })

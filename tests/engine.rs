@@ -9,6 +9,7 @@ fn context(dir: &std::path::Path) -> RunContext {
     RunContext {
         data_dir: dir.to_path_buf(),
         max_volume_bytes: 1 << 30,
+        input_confined: false,
     }
 }
 

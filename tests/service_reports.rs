@@ -1,5 +1,6 @@
 //! Reports of a finished job: `results.csv` and `report.svg`, their media
-//! types, and the errors for unknown jobs and jobs without results.
+//! types, and the errors for unknown jobs and jobs without results. The
+//! job's HTML page has its own file, `service_html.rs`.
 
 mod service_support;
 
@@ -96,6 +97,14 @@ fn reports_of_an_unknown_job_are_404_and_of_an_unfinished_job_409() {
         let (status, body) = server.get(&format!("/jobs/not-a-uuid/{report}"));
         assert_error(status, &body, 400, "invalid-path");
     }
+    // The page, unlike the CSV and the chart, exists in every state.
+    let page = server
+        .client()
+        .get(server.url(&format!("/jobs/{pending}/report.html")))
+        .send()
+        .expect("GET report.html");
+    assert_eq!(page.status(), StatusCode::OK);
+
     server.delete(&format!("/jobs/{pending}"));
     server.delete(&format!("/jobs/{running}"));
 }

@@ -135,7 +135,16 @@ pub async fn submit(
     let body = read_body(&request, payload).await?;
     idempotent(&request, &state, "/benchmark", &body, async {
         let parsed: BenchmarkRequest = spec::decode(&body)?;
-        let mut checked = parsed.check(state.max_volume_bytes)?;
+        // A data_path is probed on disk: off the async threads.
+        let limits_state = (state.max_volume_bytes, state.data_dir.clone());
+        let mut checked = web::block(move || {
+            parsed.check(spec::Limits {
+                max_volume_bytes: limits_state.0,
+                data_dir: Some(&limits_state.1),
+            })
+        })
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("the request check did not finish: {e}")))??;
         checked.use_cache &= state.result_cache;
         let job = enqueue(&state, checked, RequestForm::Guide).await?;
         let (status, message) = submitted(&job);
@@ -176,7 +185,10 @@ pub async fn submit_legacy(
     let body = read_body(&request, payload).await?;
     idempotent(&request, &state, "/webhook/benchmark", &body, async {
         let parsed: LegacyRequest = spec::decode(&body)?;
-        let mut checked = parsed.check(state.max_volume_bytes)?;
+        let mut checked = parsed.check(spec::Limits {
+            max_volume_bytes: state.max_volume_bytes,
+            data_dir: None,
+        })?;
         checked.use_cache &= state.result_cache;
         let job = enqueue(&state, checked, RequestForm::Legacy).await?;
         let status_url = format!("/status/{}", job.id);

@@ -36,8 +36,10 @@ use crate::webhook::store::{Attempt, DeliveryState};
         jobs::status,
         jobs::list,
         jobs::cancel,
+        reports::job,
         reports::results_csv,
         reports::report_svg,
+        reports::report_html,
     ),
     components(schemas(
         ErrorBody,
@@ -77,7 +79,22 @@ pub struct ApiDoc;
 /// those routes.
 struct AccessRules;
 
-const ACCESS_DESCRIPTION: &str = "Access: with BENCHMARK_API_KEY (comma-separated keys, for rotation) or     --api-key-file (one key per line) set, every route except GET /health needs `Authorization: Bearer <key>`;     otherwise the service runs open. Per client (the key, else the peer address), submissions take from a     token bucket of BENCHMARK_SUBMIT_RATE_LIMIT a minute (default 10) and other requests from one of     BENCHMARK_READ_RATE_LIMIT a minute (default 600); over the limit the answer is 429 with Retry-After and     RateLimit-Limit/-Remaining/-Reset headers. Submissions accept an Idempotency-Key header (kept 24 h).     A callback_url receives a Standard Webhooks-signed event (webhook-id, webhook-timestamp, webhook-signature)     when the job ends, retried on the schedule BENCHMARK_WEBHOOK_RETRY_SCHEDULE (default 0,5,300,1800,7200 s);     loopback, private and link-local targets are refused unless BENCHMARK_WEBHOOK_ALLOW_PRIVATE=1.     A submission whose specification matches a completed job on the same version is answered from the     result cache (results.cached_from) unless the body says \"cache\": false or BENCHMARK_RESULT_CACHE=0.";
+const ACCESS_DESCRIPTION: &str = "Access: with BENCHMARK_API_KEY (comma-separated keys, for rotation) or --api-key-file (one \
+    key per line) set, every route except GET /health needs `Authorization: Bearer <key>`; \
+    otherwise the service runs open. Per client (the key, else the peer address), submissions \
+    take from a token bucket of BENCHMARK_SUBMIT_RATE_LIMIT a minute (default 10) and other \
+    requests from one of BENCHMARK_READ_RATE_LIMIT a minute (default 600); over the limit the \
+    answer is 429 with Retry-After and RateLimit-Limit/-Remaining/-Reset headers. Submissions \
+    accept an Idempotency-Key header (kept 24 h). A callback_url receives a Standard \
+    Webhooks-signed event (webhook-id, webhook-timestamp, webhook-signature) when the job ends, \
+    retried on the schedule BENCHMARK_WEBHOOK_RETRY_SCHEDULE (default 0,5,300,1800,7200 s); \
+    loopback, private and link-local targets are refused unless \
+    BENCHMARK_WEBHOOK_ALLOW_PRIVATE=1. A submission whose specification matches a completed job \
+    on the same version is answered from the result cache (results.cached_from) unless the body \
+    says \"cache\": false or BENCHMARK_RESULT_CACHE=0. The job page (GET \
+    /jobs/{job_id}/report.html, or GET /jobs/{job_id} from a browser) is under the same key \
+    rule; a browser cannot add the Authorization header, so with keys configured open it through \
+    a proxy that adds it, or fetch it with the key and open the saved file.";
 
 impl Modify for AccessRules {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

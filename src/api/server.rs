@@ -57,6 +57,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let context = RunContext {
         data_dir: settings.data_dir.clone(),
         max_volume_bytes: settings.max_volume_bytes,
+        input_confined: true,
     };
     let webhooks = Webhooks::start(&settings.data_dir, &settings.webhook)
         .map_err(|e| ServeError::Security(e.to_string()))?;
@@ -75,6 +76,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let state = web::Data::new(AppState {
         registry: registry.clone(),
         max_volume_bytes: settings.max_volume_bytes,
+        data_dir: settings.data_dir.clone(),
         access: web::Data::new(Access::new(&settings.access)),
         idempotency: Arc::new(idempotency),
         webhooks,

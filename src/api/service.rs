@@ -63,7 +63,7 @@ pub struct Endpoint {
     pub description: String,
 }
 
-const ENDPOINTS: [(&str, &str, &str); 11] = [
+const ENDPOINTS: [(&str, &str, &str); 13] = [
     ("GET", "/", "this description"),
     (
         "POST",
@@ -81,6 +81,16 @@ const ENDPOINTS: [(&str, &str, &str); 11] = [
         "a job's status, progress and results",
     ),
     ("GET", "/jobs", "jobs newest first; ?status=&limit=&offset="),
+    (
+        "GET",
+        "/jobs/{job_id}",
+        "a job's status (JSON), or its report page when Accept prefers text/html",
+    ),
+    (
+        "GET",
+        "/jobs/{job_id}/report.html",
+        "a job's report page: progress, chart, recommendations, every configuration",
+    ),
     (
         "DELETE",
         "/jobs/{job_id}",

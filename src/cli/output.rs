@@ -121,9 +121,23 @@ pub fn table(result: &SweepResult) -> String {
         result.environment.threads,
         result.store,
     );
+    let phase = match &dataset.format {
+        Some(format) => {
+            let region = dataset.region.as_ref().map_or(String::new(), |region| {
+                format!(
+                    ", region from {} size {}",
+                    shape_label(&region.start),
+                    shape_label(&region.size)
+                )
+            });
+            let _ = writeln!(out, "read from {} ({format}{region})", dataset.source);
+            "reading"
+        }
+        None => "generation",
+    };
     let _ = writeln!(
         out,
-        "generation {:.2} s, sweep {:.2} s; memcpy {:.0} MB/s\n",
+        "{phase} {:.2} s, sweep {:.2} s; memcpy {:.0} MB/s\n",
         result.timing.generation, result.timing.sweep, result.memcpy_mbps
     );
 

@@ -46,12 +46,15 @@ pub struct SubmitArgs {
 }
 
 impl SubmitArgs {
-    /// The guide's body these arguments describe.
-    pub fn request(&self) -> BenchmarkRequest {
+    /// The guide's body these arguments describe; `--input` becomes
+    /// `data_path`, a path inside the service's data directory.
+    pub fn request(&self) -> Result<BenchmarkRequest, String> {
         let sweep = &self.sweep;
-        BenchmarkRequest {
-            dataset_type: sweep.dataset.name().to_string(),
-            shape: sweep.shape.clone(),
+        Ok(BenchmarkRequest {
+            dataset_type: sweep.modality()?.name().to_string(),
+            shape: Some(sweep.shape()?).filter(|shape| !shape.is_empty()),
+            data_path: sweep.input.clone(),
+            region: sweep.region()?,
             voxel_size: sweep.voxel_size.clone(),
             compression_profile: sweep.profile.map(|p| p.name().to_string()),
             custom_codecs: sweep.codecs.clone(),
@@ -65,7 +68,7 @@ impl SubmitArgs {
                 super::run::StoreArg::Filesystem => "filesystem".to_string(),
             }),
             ..BenchmarkRequest::default()
-        }
+        })
     }
 }
 
@@ -92,9 +95,26 @@ pub struct JobsArgs {
     /// Jobs to list, newest first (1 to 1000).
     #[arg(long, default_value_t = 20)]
     pub limit: u64,
+    /// Jobs to skip before the first one listed, for the pages after the first.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+impl JobsArgs {
+    /// The command that lists the page after one that ended at `next_offset`.
+    fn next_page_command(&self, next_offset: u64) -> String {
+        let mut command = format!(
+            "zarrbench jobs --offset {next_offset} --limit {}",
+            self.limit
+        );
+        if let Some(status) = self.status {
+            let _ = write!(command, " --status {}", status.name());
+        }
+        command
+    }
 }
 
 /// Submits a job; with `--wait`, follows it and prints its results. The job
@@ -102,7 +122,7 @@ pub struct JobsArgs {
 pub fn submit(args: &SubmitArgs) -> Result<(), String> {
     let client = ServiceClient::new(&args.server).map_err(|e| e.to_string())?;
     let reply = client
-        .post("/benchmark", &args.request())
+        .post("/benchmark", &args.request()?)
         .map_err(|e| e.to_string())?;
     let job_id = text(&reply, "job_id")?;
 
@@ -199,19 +219,51 @@ pub fn cancel(args: &JobArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Lists jobs newest first.
+/// Lists one page of jobs, newest first; the table ends with the command for
+/// the next page when there are more jobs than it shows.
 pub fn jobs(args: &JobsArgs) -> Result<(), String> {
     let client = ServiceClient::new(&args.server).map_err(|e| e.to_string())?;
-    let mut path = format!("/jobs?limit={}", args.limit);
+    let mut path = format!("/jobs?limit={}&offset={}", args.limit, args.offset);
     if let Some(status) = args.status {
         let _ = write!(path, "&status={}", status.name());
     }
     let page = client.get(&path).map_err(|e| e.to_string())?;
     match args.format {
         Format::Json => println!("{}", pretty(&page)),
-        Format::Table | Format::Csv => print!("{}", jobs_table(&page)),
+        Format::Table | Format::Csv => {
+            if page["jobs"].as_array().is_some_and(|jobs| !jobs.is_empty()) {
+                print!("{}", jobs_table(&page));
+            }
+            println!("{}", page_footer(&page, args));
+        }
     }
     Ok(())
+}
+
+/// Which jobs of how many the page shows (`jobs 21 to 40 of 95`), then the
+/// command for the next page on a line of its own when the page does not
+/// reach the last job.
+fn page_footer(page: &Value, args: &JobsArgs) -> String {
+    let shown = page["jobs"].as_array().map_or(0, Vec::len) as u64;
+    let total = page["total"].as_u64().unwrap_or(0);
+    let offset = page["offset"].as_u64().unwrap_or(args.offset);
+    if shown == 0 {
+        return match offset {
+            0 => "no jobs".to_string(),
+            _ => format!("no jobs at offset {offset}; there are {total}"),
+        };
+    }
+
+    let mut footer = format!("jobs {} to {} of {total}", offset + 1, offset + shown);
+    let next_offset = offset + shown;
+    if next_offset < total {
+        let _ = write!(
+            footer,
+            "\nnext page: {}",
+            args.next_page_command(next_offset)
+        );
+    }
+    footer
 }
 
 /// `job <id>: running, 3/12 configurations, submitted <time>`.
@@ -233,6 +285,7 @@ fn status_line(status: &Value) -> String {
     line
 }
 
+/// One row per job of the page, columns aligned.
 fn jobs_table(page: &Value) -> String {
     let headers = [
         "job_id",
@@ -285,12 +338,6 @@ fn jobs_table(page: &Value) -> String {
     for row in &rows {
         out += &line(row);
     }
-    let _ = writeln!(
-        out,
-        "{} of {} job(s)",
-        rows.len(),
-        page["total"].as_u64().unwrap_or(0)
-    );
     out
 }
 

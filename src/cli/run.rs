@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::SweepArgs;
 use super::output::{self, Format};
-use crate::benchmark::{self, BenchmarkSpec, RunContext, StoreChoice};
+use crate::benchmark::{self, BenchmarkSpec, RunContext, StoreChoice, input};
 use crate::data::DEFAULT_SEED;
 use crate::sweep::plan::{Config, PlanRequest};
 use crate::sweep::{self, ConfigResult, Observer};
@@ -51,10 +51,11 @@ pub enum StoreArg {
 }
 
 impl RunArgs {
-    /// The benchmark these arguments describe.
-    pub fn spec(&self) -> BenchmarkSpec {
+    /// The benchmark these arguments describe; with --input this reads the
+    /// file's headers.
+    pub fn spec(&self) -> Result<BenchmarkSpec, String> {
         let sweep = &self.sweep;
-        let mut spec = BenchmarkSpec::new(sweep.dataset, sweep.shape.clone());
+        let mut spec = BenchmarkSpec::new(sweep.modality()?, sweep.shape()?);
         spec.volume.dtype = sweep.dtype;
         spec.volume.voxel_size = sweep.voxel_size.clone();
         spec.volume.seed = self.seed;
@@ -69,21 +70,27 @@ impl RunArgs {
             StoreArg::Memory => StoreChoice::Memory,
             StoreArg::Filesystem => StoreChoice::Filesystem,
         };
-        spec
+        let region = sweep.region()?;
+        if let Some(path) = &sweep.input {
+            input::attach(&mut spec, path, region, input::Root::Anywhere)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(spec)
     }
 }
 
 /// Runs the sweep and prints it; the error is one line for the user.
 pub fn execute(args: &RunArgs) -> Result<(), String> {
-    let spec = args.spec();
+    let spec = args.spec()?;
     let plan = benchmark::validate(&spec, u64::MAX).map_err(|e| e.to_string())?;
     let context = RunContext {
         data_dir: args.data_dir.clone(),
         max_volume_bytes: u64::MAX,
+        input_confined: false,
     };
 
     let progress = ProgressObserver::new(plan.len());
-    let prepared = benchmark::prepare(&spec);
+    let prepared = benchmark::prepare(&spec, &context).map_err(|e| e.to_string())?;
     let result = benchmark::sweep_prepared(&spec, plan, &prepared, &context, &progress)
         .map_err(|e| e.to_string())?;
     progress.bar.finish_and_clear();

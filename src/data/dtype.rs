@@ -16,19 +16,23 @@ pub enum Dtype {
     Int8,
     Int16,
     Int32,
+    /// IEEE 754 half precision (binary16), as MRC mode 12 and some detectors
+    /// record.
+    Float16,
     Float32,
     Float64,
 }
 
 impl Dtype {
     /// Every supported element type, in the order error messages list them.
-    pub const ALL: [Dtype; 8] = [
+    pub const ALL: [Dtype; 9] = [
         Dtype::Uint8,
         Dtype::Uint16,
         Dtype::Uint32,
         Dtype::Int8,
         Dtype::Int16,
         Dtype::Int32,
+        Dtype::Float16,
         Dtype::Float32,
         Dtype::Float64,
     ];
@@ -42,6 +46,7 @@ impl Dtype {
             Dtype::Int8 => "int8",
             Dtype::Int16 => "int16",
             Dtype::Int32 => "int32",
+            Dtype::Float16 => "float16",
             Dtype::Float32 => "float32",
             Dtype::Float64 => "float64",
         }
@@ -51,15 +56,15 @@ impl Dtype {
     pub fn size(self) -> usize {
         match self {
             Dtype::Uint8 | Dtype::Int8 => 1,
-            Dtype::Uint16 | Dtype::Int16 => 2,
+            Dtype::Uint16 | Dtype::Int16 | Dtype::Float16 => 2,
             Dtype::Uint32 | Dtype::Int32 | Dtype::Float32 => 4,
             Dtype::Float64 => 8,
         }
     }
 
-    /// True for `float32` and `float64`.
+    /// True for `float16`, `float32` and `float64`.
     pub fn is_float(self) -> bool {
-        matches!(self, Dtype::Float32 | Dtype::Float64)
+        matches!(self, Dtype::Float16 | Dtype::Float32 | Dtype::Float64)
     }
 
     /// The smallest and largest value the type holds, as `f64`.
@@ -74,6 +79,7 @@ impl Dtype {
             Dtype::Int8 => (i8::MIN as f64, i8::MAX as f64),
             Dtype::Int16 => (i16::MIN as f64, i16::MAX as f64),
             Dtype::Int32 => (i32::MIN as f64, i32::MAX as f64),
+            Dtype::Float16 => (f64::from(half::f16::MIN), f64::from(half::f16::MAX)),
             Dtype::Float32 => (f32::MIN as f64, f32::MAX as f64),
             Dtype::Float64 => (f64::MIN, f64::MAX),
         }

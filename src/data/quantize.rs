@@ -12,6 +12,11 @@
 //!   range (uint8: 128 +- 20), so about six standard deviations fit each way.
 //!
 //! Integer targets are then clamped to the type's range and rounded half up.
+//! `float16` targets are rounded to the nearest representable value (ties to
+//! even) and clamped to its finite range (+-65504), so a bright outlier becomes
+//! the largest half-precision value rather than infinity.
+
+use half::f16;
 
 use super::Dtype;
 
@@ -96,6 +101,10 @@ pub(crate) fn write(values: &[f32], mapping: Mapping, dtype: Dtype, out: &mut [u
             let shifted = wide.clamp(i32::MIN as f64, i32::MAX as f64) + 2_147_483_648.5;
             ((shifted as u64 as i64 - 2_147_483_648) as i32).to_le_bytes()
         }),
+        Dtype::Float16 => encode(values, out, |v| {
+            let finite = m.apply(v).clamp(f32::from(f16::MIN), f32::from(f16::MAX));
+            f16::from_f32(finite).to_le_bytes()
+        }),
         Dtype::Float32 => encode(values, out, |v| m.apply(v).to_le_bytes()),
         Dtype::Float64 => encode(values, out, |v| f64::from(m.apply(v)).to_le_bytes()),
     }
@@ -153,5 +162,20 @@ mod tests {
             one(2.0, Intensity::ZScored, Dtype::Float64),
             2.0f64.to_le_bytes()
         );
+    }
+
+    #[test]
+    fn float16_keeps_values_and_rounds_to_nearest_even() {
+        assert_eq!(one(-1.5, Intensity::ZScored, Dtype::Float16), [0x00, 0xbe]);
+        assert_eq!(one(1000.0, COUNTS, Dtype::Float16), [0xd0, 0x63]);
+        // 2049 lies halfway between 2048 and 2050; the even mantissa wins.
+        assert_eq!(one(2049.0, COUNTS, Dtype::Float16), [0x00, 0x68]);
+        assert_eq!(one(2051.0, COUNTS, Dtype::Float16), [0x02, 0x68]);
+    }
+
+    #[test]
+    fn float16_saturates_instead_of_overflowing_to_infinity() {
+        assert_eq!(one(1.0e6, COUNTS, Dtype::Float16), [0xff, 0x7b]);
+        assert_eq!(one(-1.0e6, COUNTS, Dtype::Float16), [0xff, 0xfb]);
     }
 }

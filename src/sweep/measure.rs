@@ -28,7 +28,7 @@ use zarrs::array::{
 };
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::store::MemoryStore;
-use zarrs::storage::{ListableStorageTraits, ReadableWritableListableStorageTraits};
+use zarrs::storage::{ListableStorageTraits, ReadableWritableListableStorageTraits, StoreKey};
 
 use super::plan::Config;
 use super::region::{Block, chunk_indices, first_mismatch, gather};
@@ -105,6 +105,7 @@ fn zarr_data_type(dtype: Dtype) -> zarrs::array::DataType {
         Dtype::Int8 => data_type::int8(),
         Dtype::Int16 => data_type::int16(),
         Dtype::Int32 => data_type::int32(),
+        Dtype::Float16 => data_type::float16(),
         Dtype::Float32 => data_type::float32(),
         Dtype::Float64 => data_type::float64(),
     }
@@ -134,7 +135,7 @@ pub fn create_array(
         builder.subchunk_shape(config.chunk_shape.clone());
     }
     let array = builder
-        .build(storage, "/")
+        .build(storage.clone(), "/")
         .map_err(|e| format!("cannot create the array: {e}"))?;
     // Without zarrs' own attribution block the metadata document is the size
     // other Zarr writers produce, so stored sizes compare across tools.
@@ -142,7 +143,31 @@ pub fn create_array(
     array
         .store_metadata_opt(&metadata_options)
         .map_err(|e| format!("cannot store the array metadata: {e}"))?;
+    spell_out_empty_members(&storage)?;
     Ok(array)
+}
+
+/// zarr-python, the most common Zarr writer, always writes the optional
+/// `attributes` and `storage_transformers` members, empty or not; zarrs leaves
+/// them out when empty. Writing them too makes the metadata document the same
+/// size, which matters on small arrays where it is a sizable part of the
+/// stored bytes. Both forms are valid Zarr v3.
+fn spell_out_empty_members(storage: &Storage) -> Result<(), String> {
+    let key = StoreKey::new("zarr.json").map_err(|e| e.to_string())?;
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot rewrite the array metadata: {e}");
+    let Some(bytes) = storage.get(&key).map_err(|e| cannot(&e))? else {
+        return Err(cannot(&"zarr.json was not stored"));
+    };
+    let mut document: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|e| cannot(&e))?;
+    document
+        .entry("attributes")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    document
+        .entry("storage_transformers")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    let rewritten = serde_json::to_vec_pretty(&document).map_err(|e| cannot(&e))?;
+    storage.set(&key, rewritten.into()).map_err(|e| cannot(&e))
 }
 
 /// The unit zarrs stores as one object: the shard, or the chunk.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::{Codec, Shuffle};
 use super::plan::{Config, Profile};
 use crate::data::{Dtype, Modality};
+use crate::input::{InputKind, Region};
 
 /// Everything a sweep measured and concluded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,9 +48,16 @@ pub struct DatasetInfo {
     /// Uncompressed size in bytes.
     pub bytes: u64,
     pub voxel_size: Option<Vec<f64>>,
-    pub seed: u64,
+    /// The generator's seed; `None` for a volume read from a file.
+    pub seed: Option<u64>,
     /// `synthetic` for a generated volume, otherwise the file it was read from.
     pub source: String,
+    /// The file's format (`tiff`, `mrc`, `zarr`) when read from a file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<InputKind>,
+    /// The part of the file benchmarked, when a region was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
 }
 
 /// One configuration's outcome.
