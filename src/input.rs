@@ -18,8 +18,10 @@
 //! element types.
 //!
 //! Every size in a header is checked with overflow-checked arithmetic before
-//! anything is allocated or read, and allocations use fallible reservation, so a
-//! damaged or hostile header gives an [`InputError`], never a panic.
+//! anything is allocated or read, and buffers are reserved fallibly, so a
+//! damaged or hostile header gives an [`InputError`] rather than a panic or an
+//! allocation the machine cannot make (the tests feed the readers thousands of
+//! randomly damaged files).
 //!
 //! This module knows nothing of codecs, benchmarks or HTTP.
 

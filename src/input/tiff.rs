@@ -172,11 +172,11 @@ pub(super) fn read(path: &Path, region: Option<&Region>) -> Result<Volume, Input
             bytes.resize(filled + page_len, 0);
             decoder
                 .read_image_bytes(&mut bytes[filled..])
-                .map_err(|e| tiff_error(path, index, e))?;
+                .map_err(|e| decode_error(path, index, e))?;
         } else {
             decoder
                 .read_image_bytes(&mut page)
-                .map_err(|e| tiff_error(path, index, e))?;
+                .map_err(|e| decode_error(path, index, e))?;
             append_block(
                 &page,
                 &page_shape,
@@ -423,7 +423,23 @@ fn compression_name(code: u16) -> String {
     format!("{name} (code {code})")
 }
 
-/// Maps a decoder error on `page` to what the caller must do about it.
+/// Maps an error while decoding `page`'s pixels, after [`scan`] found every
+/// strip and tile inside the file: running out of data or undecodable data
+/// means a damaged strip or tile.
+fn decode_error(path: &Path, page: u64, error: TiffError) -> InputError {
+    match error {
+        TiffError::IoError(e) if e.raw_os_error().is_none() => InputError::Invalid(format!(
+            "`{}` page {page} has pixel data that cannot be decoded ({e}): a strip or tile is \
+             damaged; copy the file again",
+            shown(path)
+        )),
+        other => tiff_error(path, page, other),
+    }
+}
+
+/// Maps a decoder error on `page` to what the caller must do about it; errors
+/// that come from the decoder rather than the operating system mean a damaged
+/// file.
 fn tiff_error(path: &Path, page: u64, error: TiffError) -> InputError {
     match error {
         TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -433,7 +449,7 @@ fn tiff_error(path: &Path, page: u64, error: TiffError) -> InputError {
                 shown(path)
             ))
         }
-        TiffError::IoError(e) => InputError::io(path, e),
+        TiffError::IoError(e) if e.raw_os_error().is_some() => InputError::io(path, e),
         TiffError::UnsupportedError(e) => InputError::Unsupported(format!(
             "`{}` page {page} uses a TIFF feature this reader does not handle ({e}); save it \
              as uncompressed or LZW / Deflate grayscale",

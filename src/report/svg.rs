@@ -144,8 +144,18 @@ fn title(svg: &mut String, result: &SweepResult) {
         shape_label(&dataset.shape),
         dataset.dtype
     );
+    let origin = match dataset.format {
+        Some(_) => {
+            // A long path keeps its end, which names the file.
+            let chars: Vec<char> = dataset.source.chars().collect();
+            let tail: String = chars[chars.len().saturating_sub(60)..].iter().collect();
+            let ellipsis = if chars.len() > 60 { "…" } else { "" };
+            format!("from {ellipsis}{tail}, ")
+        }
+        None => String::new(),
+    };
     let details = format!(
-        "{}, profile {}, {} repeat(s), {} thread(s), {} store, {} build; memcpy {:.0} MB/s",
+        "{origin}{}, profile {}, {} repeat(s), {} thread(s), {} store, {} build; memcpy {:.0} MB/s",
         size_label(dataset.bytes),
         result.profile,
         result.repeats,
