@@ -238,3 +238,48 @@ impl PendingJob for Server {
         }
     }
 }
+
+#[test]
+fn submit_input_benchmarks_a_file_in_the_services_data_directory() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    // A Zarr array inside the data directory, written by `zarrbench run --keep`.
+    let kept = data.join("arrays");
+    let status = Command::new(env!("CARGO_BIN_EXE_zarrbench"))
+        .args(["run", "--dataset", "sem", "--shape", "8,32,32"])
+        .args(["--codecs", "none", "--repeats", "1", "--format", "json"])
+        .arg("--keep")
+        .arg(&kept)
+        .output()
+        .expect("run zarrbench run");
+    stdout(&status);
+    let server = Server::start(&data, &[], &[]);
+
+    let output = zarrbench(&server.base)
+        .args(["submit", "--wait", "--format", "json"])
+        .args(["--input", "arrays/source.zarr", "--dataset", "sem"])
+        .args(["--region-start", "0,8,8", "--region-size", "4,16,16"])
+        .args(["--codecs", "zstd_3", "--repeats", "1"])
+        .output()
+        .expect("run zarrbench submit");
+    let result: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(result["dataset"]["source"], "arrays/source.zarr");
+    assert_eq!(result["dataset"]["format"], "zarr");
+    assert_eq!(result["dataset"]["shape"], serde_json::json!([4, 16, 16]));
+    assert_eq!(result["dataset"]["dtype"], "uint8");
+
+    // The path is the service's, not the client's: one outside is refused.
+    let output = zarrbench(&server.base)
+        .args([
+            "submit",
+            "--input",
+            "../arrays/source.zarr",
+            "--codecs",
+            "zstd_3",
+        ])
+        .output()
+        .expect("run zarrbench submit");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(".."), "{stderr}");
+}

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::sweep::region::{Block, append_rows};
+
 /// A crop of an input: start and size per axis, same rank as the input's shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,30 +89,11 @@ pub(super) fn append_block(
         out.extend_from_slice(&source[..element_size]);
         return;
     }
-    let row_len = size[rank - 1] as usize * element_size;
-    let mut position = vec![0u64; rank - 1];
-    loop {
-        let mut offset = 0u64;
-        for axis in 0..rank - 1 {
-            offset = (offset + start[axis] + position[axis]) * shape[axis + 1];
-        }
-        let from = (offset + start[rank - 1]) as usize * element_size;
-        out.extend_from_slice(&source[from..from + row_len]);
-
-        // Odometer over every axis but the last.
-        let mut axis = rank - 1;
-        loop {
-            if axis == 0 {
-                return;
-            }
-            axis -= 1;
-            position[axis] += 1;
-            if position[axis] < size[axis] {
-                break;
-            }
-            position[axis] = 0;
-        }
-    }
+    let block = Block {
+        start: start.to_vec(),
+        shape: size.to_vec(),
+    };
+    append_rows(source, shape, &block, element_size, out);
 }
 
 #[cfg(test)]

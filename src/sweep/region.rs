@@ -117,6 +117,20 @@ pub fn gather(
     });
 }
 
+/// Appends `block` of the volume to `out`, row by row in C order; the part of
+/// the block outside the array is left out, not padded.
+pub fn append_rows(
+    volume: &[u8],
+    array_shape: &[u64],
+    block: &Block,
+    element_size: usize,
+    out: &mut Vec<u8>,
+) {
+    for_each_row(array_shape, block, element_size, |from, _, n| {
+        out.extend_from_slice(&volume[from..from + n]);
+    });
+}
+
 /// Checks that `decoded` (a buffer of the block's full shape) equals the volume
 /// inside the array; returns the first differing element's array index.
 pub fn first_mismatch(
