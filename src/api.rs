@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod body;
+pub mod client_ip;
 pub mod deliveries;
 pub mod error;
 pub mod idempotency;

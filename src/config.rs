@@ -82,6 +82,12 @@ pub struct ServeArgs {
     /// Other requests a client may make per minute (token bucket); 0 disables.
     #[arg(long, env = "BENCHMARK_READ_RATE_LIMIT", default_value_t = 600)]
     pub read_rate_limit: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed, comma-separated
+    /// addresses or networks (e.g. `127.0.0.1,::1` for nginx on this host);
+    /// requests from them are rate-limited by the client address the header
+    /// gives. Empty: every peer is the client.
+    #[arg(long, env = "BENCHMARK_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Seconds before each webhook attempt, comma-separated: the first is the
     /// delay before the first attempt, each next one the wait after a failure.
     #[arg(
@@ -143,6 +149,8 @@ pub struct AccessSettings {
     pub submit_per_minute: u32,
     /// Other requests per minute per client; 0 disables the limit.
     pub read_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<crate::api::client_ip::Network>,
 }
 
 impl std::fmt::Debug for AccessSettings {
@@ -151,6 +159,7 @@ impl std::fmt::Debug for AccessSettings {
             .field("api_keys", &format_args!("{} key(s)", self.api_keys.len()))
             .field("submit_per_minute", &self.submit_per_minute)
             .field("read_per_minute", &self.read_per_minute)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -247,6 +256,13 @@ impl ServeArgs {
             )?,
             submit_per_minute: self.submit_rate_limit,
             read_per_minute: self.read_rate_limit,
+            trusted_proxies: crate::api::client_ip::parse_networks(&self.trusted_proxies).map_err(
+                |message| {
+                    ConfigError::OutOfRange(format!(
+                        "trusted-proxies: {message}; set --trusted-proxies or BENCHMARK_TRUSTED_PROXIES"
+                    ))
+                },
+            )?,
         };
         let webhook = WebhookSettings {
             secret: std::env::var("BENCHMARK_WEBHOOK_SECRET")

@@ -168,6 +168,57 @@ fn clients_over_their_rate_limit_get_429_with_retry_after() {
     }
 }
 
+/// GET /jobs with an `X-Forwarded-For` header; the status code.
+fn read_as(server: &Server, forwarded_for: &str) -> StatusCode {
+    server
+        .client()
+        .get(server.url("/jobs"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .expect("GET")
+        .status()
+}
+
+#[test]
+fn behind_a_trusted_proxy_clients_are_limited_by_their_forwarded_address() {
+    let dir = temp_dir();
+    let limit = [("BENCHMARK_READ_RATE_LIMIT", "2")];
+
+    // The test's requests come from 127.0.0.1, here a trusted proxy.
+    let trusting = Server::start(
+        &dir.path().join("trusting"),
+        &["--trusted-proxies", "127.0.0.1,::1"],
+        &limit,
+    );
+    for _ in 0..2 {
+        assert_eq!(read_as(&trusting, "203.0.113.1"), StatusCode::OK);
+    }
+    assert_eq!(
+        read_as(&trusting, "203.0.113.1"),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        read_as(&trusting, "203.0.113.2"),
+        StatusCode::OK,
+        "another client behind the same proxy has its own bucket"
+    );
+    assert_eq!(
+        read_as(&trusting, "203.0.113.2, 203.0.113.1"),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged entry left of the proxy's does not change the client"
+    );
+
+    // Without trust, the header is ignored: every request is the peer's.
+    let plain = Server::start(&dir.path().join("plain"), &[], &limit);
+    assert_eq!(read_as(&plain, "203.0.113.1"), StatusCode::OK);
+    assert_eq!(read_as(&plain, "203.0.113.2"), StatusCode::OK);
+    assert_eq!(
+        read_as(&plain, "203.0.113.3"),
+        StatusCode::TOO_MANY_REQUESTS,
+        "X-Forwarded-For from an untrusted peer cannot buy a fresh bucket"
+    );
+}
+
 fn post_with_key(server: &Server, path: &str, key: &str, body: &str) -> (StatusCode, Value, bool) {
     let response = server
         .client()

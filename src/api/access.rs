@@ -12,8 +12,10 @@
 //!   tight bucket, every other request from a looser one; answers carry
 //!   `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`, and a
 //!   refusal is `429` with `Retry-After`. `GET /health` is never limited.
-//!   Behind a reverse proxy every client has the proxy's address: there,
-//!   configure API keys so that clients are told apart.
+//!   Behind a reverse proxy every connection has the proxy's address: list
+//!   the proxy in `trusted_proxies` so that the client is taken from
+//!   `X-Forwarded-For` ([`client_ip`](super::client_ip)), or configure API
+//!   keys.
 
 use std::time::Instant;
 
@@ -26,6 +28,7 @@ use actix_web::{HttpMessage, ResponseError, web};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::client_ip::{Network, client_ip};
 use super::error::ApiError;
 use super::rate_limit::{Quota, RateLimiter};
 use crate::config::AccessSettings;
@@ -37,6 +40,7 @@ pub struct ClientId(pub String);
 /// Keys and limiters, shared by every HTTP worker.
 pub struct Access {
     key_hashes: Vec<[u8; 32]>,
+    trusted_proxies: Vec<Network>,
     submissions: RateLimiter,
     reads: RateLimiter,
 }
@@ -60,6 +64,7 @@ impl Access {
                 .iter()
                 .map(|key| Sha256::digest(key.as_bytes()).into())
                 .collect(),
+            trusted_proxies: settings.trusted_proxies.clone(),
             submissions: RateLimiter::new(settings.submit_per_minute),
             reads: RateLimiter::new(settings.read_per_minute),
         }
@@ -121,9 +126,12 @@ pub async fn guard<B: MessageBody + 'static>(
         Ok(Some(key)) => key,
         Ok(None) => format!(
             "ip:{}",
-            request
-                .peer_addr()
-                .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string())
+            client_ip(
+                request.peer_addr().map(|a| a.ip()),
+                request.headers(),
+                &access.trusted_proxies
+            )
+            .map_or_else(|| "unknown".to_string(), |ip| ip.to_string())
         ),
         Err(refusal) => {
             return Ok(request
@@ -196,6 +204,7 @@ mod tests {
             api_keys: keys.iter().map(|k| k.to_string()).collect(),
             submit_per_minute: 0,
             read_per_minute: 0,
+            trusted_proxies: Vec::new(),
         })
     }
 

@@ -24,7 +24,7 @@ pub fn long_job() -> Value {
 }
 
 /// Environment variables of the service, cleared so the host's cannot leak in.
-const SERVICE_ENV: [&str; 24] = [
+const SERVICE_ENV: [&str; 25] = [
     "BENCHMARK_HOST",
     "BENCHMARK_SERVER_PORT",
     "BENCHMARK_DATA_DIR",
@@ -40,6 +40,7 @@ const SERVICE_ENV: [&str; 24] = [
     "BENCHMARK_API_KEY_FILE",
     "BENCHMARK_SUBMIT_RATE_LIMIT",
     "BENCHMARK_READ_RATE_LIMIT",
+    "BENCHMARK_TRUSTED_PROXIES",
     "BENCHMARK_WEBHOOK_SECRET",
     "BENCHMARK_WEBHOOK_RETRY_SCHEDULE",
     "BENCHMARK_WEBHOOK_TIMEOUT",
