@@ -11,7 +11,7 @@
 //!   reports, even when the registry already gave up on the job (timeout,
 //!   shutdown), so the pool is never oversubscribed.
 //! - **Timeout**: a job running longer than `job_timeout` fails with an error
-//!   saying so; the worker stops at its next configuration boundary.
+//!   saying so; the worker stops at its next timed pass.
 //! - **Recovery** ([`recovery`]): on start, pending jobs are queued again; a job
 //!   that was running is re-queued once (its start counted as an attempt) and
 //!   failed as interrupted the second time.
@@ -251,7 +251,7 @@ impl JobRegistry {
     }
 
     /// Fails running jobs past their deadline; their workers stop at the next
-    /// configuration boundary.
+    /// timed pass.
     fn enforce_deadlines(&mut self) {
         let now = Instant::now();
         let overdue: Vec<Uuid> = self

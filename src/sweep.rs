@@ -4,7 +4,7 @@
 //! The engine takes a volume already in memory and knows nothing of HTTP,
 //! actors or the job store; the CLI and the service's workers call the same
 //! [`run`]. Callers watch and steer a sweep through an [`Observer`]: it hears of
-//! each measured configuration and may stop the sweep between configurations
+//! each measured configuration and may stop the sweep between timed passes
 //! (a cancel or a deadline).
 
 pub mod codec;
@@ -37,13 +37,14 @@ pub enum SweepError {
     Threads { threads: usize, reason: String },
 }
 
-/// Hears about a sweep's progress and may stop it between configurations.
+/// Hears about a sweep's progress and may stop it between timed passes.
 pub trait Observer: Sync {
     /// Called once the plan is known.
     fn planned(&self, _total: usize) {}
     /// Called after each configuration, successful or not.
     fn measured(&self, _done: usize, _total: usize, _result: &ConfigResult) {}
-    /// Checked before each configuration; `Some(reason)` stops the sweep.
+    /// Checked before each configuration and between the timed passes of
+    /// one; `Some(reason)` stops the sweep.
     fn should_stop(&self) -> Option<String> {
         None
     }
@@ -94,7 +95,14 @@ pub fn run(
         if let Some(reason) = observer.should_stop() {
             return Err(SweepError::Stopped(reason));
         }
-        let outcome = pool.install(|| measure::measure(volume, config, &options.measure));
+        let stop = || observer.should_stop();
+        let outcome = match pool
+            .install(|| measure::measure(volume, config, &options.measure, &stop))
+        {
+            Ok(measured) => Ok(measured),
+            Err(measure::NotMeasured::Failed(reason)) => Err(reason),
+            Err(measure::NotMeasured::Stopped(reason)) => return Err(SweepError::Stopped(reason)),
+        };
         let result = config_result(config, outcome);
         tracing::debug!(
             config_id = %result.config_id,

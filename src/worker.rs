@@ -2,7 +2,7 @@
 //! thread, in a `SyncArbiter` pool sized to `max_jobs`.
 //!
 //! The worker reports progress to the registry after each configuration,
-//! stops between configurations when the job is cancelled or past its
+//! stops between timed passes when the job is cancelled or past its
 //! deadline, and always ends with one `JobFinished` message. A panic inside a
 //! sweep is caught (`catch_unwind`) and fails that job only: a sync actor that
 //! panicked would die and shrink the pool for good.

@@ -225,3 +225,52 @@ fn the_same_request_measures_the_same_bytes() {
     };
     assert_eq!(sizes(&first), sizes(&second));
 }
+
+/// Stops on its `stop_at`-th question and counts configurations reported.
+struct StopAfter {
+    asked: std::sync::atomic::AtomicUsize,
+    stop_at: usize,
+    measured: std::sync::atomic::AtomicUsize,
+}
+
+impl zarrbench::sweep::Observer for StopAfter {
+    fn measured(&self, _: usize, _: usize, _: &zarrbench::sweep::ConfigResult) {
+        self.measured
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn should_stop(&self) -> Option<String> {
+        let asked = self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        (asked >= self.stop_at).then(|| "cancelled".to_string())
+    }
+}
+
+#[test]
+fn a_stop_takes_effect_inside_a_configuration_not_only_between_them() {
+    let mut spec = small_spec(Modality::Synthetic, Profile::Fast);
+    spec.plan.codecs = Some(vec!["zstd_3".to_string()]);
+    spec.plan.chunk_shapes = Some(vec![vec![8, 8, 8]]);
+    spec.repeats = 5;
+    let dir = tempfile::tempdir().unwrap();
+    let observer = StopAfter {
+        asked: Default::default(),
+        // The first question comes before the configuration starts; the
+        // third falls between its timed passes.
+        stop_at: 3,
+        measured: Default::default(),
+    };
+    let outcome = benchmark::run(&spec, &context(dir.path()), &observer);
+    assert!(
+        matches!(
+            outcome,
+            Err(benchmark::BenchmarkError::Sweep(zarrbench::sweep::SweepError::Stopped(ref reason))) if reason == "cancelled"
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        observer.measured.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the configuration was abandoned, not reported"
+    );
+    assert_eq!(observer.asked.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

@@ -319,12 +319,12 @@ pub async fn list(
 }
 
 /// Cancel a job: a pending one at once, a running one at its next
-/// configuration boundary.
+/// timed pass.
 #[utoipa::path(delete, path = "/jobs/{job_id}", tag = "jobs",
     params(("job_id" = Uuid, Path, description = "The id returned at submission")),
     responses(
         (status = 200, description = "The pending job is cancelled", body = CancelResponse),
-        (status = 202, description = "The running job stops at its next configuration", body = CancelResponse),
+        (status = 202, description = "The running job stops at its next timed pass", body = CancelResponse),
         (status = 400, description = "Not a UUID", body = ErrorBody),
         (status = 404, description = "No such job", body = ErrorBody),
         (status = 409, description = "The job already finished", body = ErrorBody),
@@ -344,7 +344,7 @@ pub async fn cancel(
         Cancelled::Requested(job) => HttpResponse::Accepted().json(CancelResponse {
             job_id: job.id,
             status: job.status,
-            message: "The job is running; it stops at the next configuration boundary and becomes cancelled"
+            message: "The job is running; it stops at its next timed pass and becomes cancelled"
                 .to_string(),
         }),
     };

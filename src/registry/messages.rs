@@ -68,7 +68,7 @@ pub struct CancelJob(pub Uuid);
 pub enum Cancelled {
     /// The job was pending and is now `cancelled`.
     Now(JobRecord),
-    /// The job is running; it stops at the next configuration boundary.
+    /// The job is running; it stops at its next timed pass.
     Requested(JobRecord),
 }
 
@@ -83,7 +83,7 @@ pub struct HealthReport {
     pub jobs: StatusCounts,
     pub max_jobs: usize,
     /// Worker threads busy with a sweep (a timed-out sweep keeps its thread
-    /// until it reaches a configuration boundary).
+    /// until it reaches its next timed pass).
     pub busy_workers: usize,
     pub queued: usize,
     pub max_queued: usize,
@@ -126,9 +126,9 @@ pub struct JobFinished {
 #[derive(Debug)]
 pub enum WorkerOutcome {
     Completed(Box<SweepResult>),
-    /// Stopped between configurations because the job was cancelled.
+    /// Stopped at a timed pass because the job was cancelled.
     Cancelled,
-    /// Stopped between configurations because the deadline passed.
+    /// Stopped at a timed pass because the deadline passed.
     TimedOut,
     /// The engine returned an error.
     Failed(String),

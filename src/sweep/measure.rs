@@ -182,7 +182,11 @@ pub fn measure(
     volume: &Volume,
     config: &Config,
     options: &MeasureOptions,
-) -> Result<Measured, String> {
+    stop: &Stop<'_>,
+) -> Result<Measured, NotMeasured> {
+    // A cancelled or overdue job stops between passes, not only between
+    // configurations: one configuration of a large volume can take minutes.
+    let check = || stop().map_or(Ok(()), |reason| Err(NotMeasured::Stopped(reason)));
     let chunks = chunk_indices(&volume.shape, stored_shape(config));
     let codec_options = codec_options(options.threads, chunks.len());
     let pass = Pass {
@@ -197,10 +201,12 @@ pub fn measure(
     let mut store = open_store(&options.store)?;
     let mut array = create_array(store.storage.clone(), &volume.shape, volume.dtype, config)?;
     pass.write(&array)?;
+    check()?;
     pass.read(&array)?;
 
     let mut write_times = Vec::new();
     for _ in 0..options.repeats {
+        check()?;
         drop(array);
         drop(store);
         store = open_store(&options.store)?;
@@ -214,8 +220,10 @@ pub fn measure(
 
     let mut read_times = Vec::new();
     for _ in 0..options.repeats {
+        check()?;
         read_times.push(pass.read(&array)?);
     }
+    check()?;
     let partial_reads = partial_reads(volume, &array, options)?;
 
     let raw_bytes = volume.bytes.len() as f64;
@@ -233,6 +241,25 @@ pub fn measure(
         repeats: options.repeats,
         partial_reads,
     })
+}
+
+/// Asked between timed passes; `Some(reason)` stops the measurement.
+pub type Stop<'a> = dyn Fn() -> Option<String> + Sync + 'a;
+
+/// Why a configuration has no figures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NotMeasured {
+    /// It failed (could not be written, read or verified); the reason says
+    /// how, and the sweep goes on with the next configuration.
+    Failed(String),
+    /// The job was cancelled or ran out of time; the sweep stops.
+    Stopped(String),
+}
+
+impl From<String> for NotMeasured {
+    fn from(reason: String) -> NotMeasured {
+        NotMeasured::Failed(reason)
+    }
 }
 
 /// Chunks run one per thread; a codec gets several threads only when there are
