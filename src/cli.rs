@@ -90,19 +90,24 @@ impl SweepArgs {
         }
     }
 
-    /// The region of --input, if one was given.
+    /// The region of --input, if one was given (clap already refuses
+    /// --region-start without --region-size).
     pub fn region(&self) -> Result<Option<Region>, String> {
-        match (&self.region_start, &self.region_size, &self.input) {
-            (None, None, _) => Ok(None),
-            (_, Some(_), None) | (Some(_), None, None) => {
-                Err("--region-start and --region-size crop a file; give --input too".to_string())
-            }
-            (start, Some(size), Some(_)) => Ok(Some(Region {
-                start: start.clone().unwrap_or_else(|| vec![0; size.len()]),
-                size: size.clone(),
-            })),
-            (Some(_), None, Some(_)) => Err("--region-start needs --region-size".to_string()),
+        let Some(size) = &self.region_size else {
+            return Ok(None);
+        };
+        if self.input.is_none() {
+            return Err(
+                "--region-start and --region-size crop a file; give --input too".to_string(),
+            );
         }
+        Ok(Some(Region {
+            start: self
+                .region_start
+                .clone()
+                .unwrap_or_else(|| vec![0; size.len()]),
+            size: size.clone(),
+        }))
     }
 
     /// The requested chunk shapes, or `None` for the profile's candidates.

@@ -136,11 +136,11 @@ pub async fn submit(
     idempotent(&request, &state, "/benchmark", &body, async {
         let parsed: BenchmarkRequest = spec::decode(&body)?;
         // A data_path is probed on disk: off the async threads.
-        let limits_state = (state.max_volume_bytes, state.data_dir.clone());
+        let (max_volume_bytes, data_dir) = (state.max_volume_bytes, state.data_dir.clone());
         let mut checked = web::block(move || {
             parsed.check(spec::Limits {
-                max_volume_bytes: limits_state.0,
-                data_dir: Some(&limits_state.1),
+                max_volume_bytes,
+                data_dir: Some(&data_dir),
             })
         })
         .await
